@@ -1,0 +1,146 @@
+"""The ``synthcap`` command: ``demo``, ``sources`` and ``sql``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from synthcap_resources.catalog import CatalogError, scan_catalog, sources_dir
+from synthcap_resources.lakehouse import LakehouseError, LakehouseResource, lake_root
+from synthcap_resources.sql import LakeQueryError, query_lake
+
+UI_COMMAND = "DAGSTER_HOME={home} dagster dev -w workspace.yaml"
+READINESS_QUERY = (
+    "select source, date, round(score, 1) as score, round(quality, 1) as quality, "
+    "round(privacy, 1) as privacy, round(drift, 1) as drift, round(utility, 1) as utility, "
+    "round(volume, 1) as volume from readiness_score order by source, date"
+)
+
+
+def _printable(df: pl.DataFrame) -> pl.DataFrame:
+    """Nested values (lists, structs) as JSON text, so every format can print them."""
+    nested = [n for n, t in df.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
+    return df.with_columns(
+        pl.col(n).map_elements(json.dumps, return_dtype=pl.Utf8) for n in nested
+    ) if nested else df
+
+
+def render(df: pl.DataFrame, fmt: str, console: Console) -> None:
+    """Print ``df`` as a table, CSV or JSON rows."""
+    if fmt == "csv":
+        sys.stdout.write(_printable(df).write_csv())
+    elif fmt == "json":
+        sys.stdout.write(json.dumps(df.to_dicts(), default=str, indent=2) + "\n")
+    else:
+        table = Table(*df.columns)
+        for row in _printable(df).iter_rows():
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+
+
+def cmd_sources(args: argparse.Namespace, console: Console) -> int:
+    folder = Path(args.folder) if args.folder else sources_dir()
+    specs, errors = scan_catalog(folder)
+    table = Table("id", "kind", "domain", "format", "start", "license", "enabled", "title")
+    for spec in specs.values():
+        table.add_row(
+            spec.id, spec.kind, spec.domain.value, spec.format, str(spec.start_date),
+            spec.license, "yes" if spec.enabled else "no", spec.title,
+        )
+    console.print(table if specs else f"no sources in {folder}")
+    for error in errors:
+        console.print(f"[red]invalid:[/red] {error}", highlight=False)
+    return 1 if errors else 0
+
+
+def cmd_sql(args: argparse.Namespace, console: Console) -> int:
+    lakehouse = LakehouseResource(root=args.lake or lake_root())
+    try:
+        df = query_lake(lakehouse, args.query)
+    except (LakeQueryError, LakehouseError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+    render(df, args.format, console)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, console: Console) -> int:
+    from synthcap_assets.demo import run_demo  # Dagster and torch load only when needed
+
+    lake = args.lake or lake_root()
+    sources = Path(args.sources) if args.sources else sources_dir()
+    started = time.perf_counter()
+    failures = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("registering bundled sources", total=None)
+
+        def on_start(total: int) -> None:
+            progress.update(task, total=total, description="materializing partitions")
+
+        def on_partition(run) -> None:
+            mark = "[green]ok[/green]" if run.success else "[red]failed[/red]"
+            note = f" checks failed: {', '.join(run.failed_checks)}" if run.failed_checks else ""
+            progress.console.print(
+                f"{mark} {run.source} {run.day}: {len(run.materialized)} assets "
+                f"in {run.seconds:.1f}s{note}", highlight=False,
+            )
+            if run.error:
+                failures.append(run)
+                progress.console.print(f"   {run.error}", highlight=False)
+            progress.advance(task)
+
+        runs = run_demo(lake, sources, on_start, on_partition)
+    console.print(f"\n{len(runs)} partitions in {time.perf_counter() - started:.1f}s; "
+                  f"lake at {LakehouseResource(root=lake).uri('')}")
+    try:
+        render(query_lake(LakehouseResource(root=lake), READINESS_QUERY), "table", console)
+    except LakeQueryError as exc:
+        console.print(f"[red]no readiness scores:[/red] {exc}", highlight=False)
+    console.print("Open the UI:  " + UI_COMMAND.format(home=os.environ["DAGSTER_HOME"]))
+    console.print('Query:        synthcap sql "select * from readiness_score"')
+    return 1 if failures or not runs else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="synthcap", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="register the bundled sources and materialize everything")
+    demo.add_argument("--lake", help="lake root (default $SYNTHCAP_LAKE or ./lakehouse)")
+    demo.add_argument("--sources", help="catalog folder (default $SYNTHCAP_SOURCES or ./sources)")
+    demo.set_defaults(func=cmd_demo)
+    sources = sub.add_parser("sources", help="list and validate the source catalog")
+    sources.add_argument("--folder", help="catalog folder (default $SYNTHCAP_SOURCES or ./sources)")
+    sources.set_defaults(func=cmd_sources)
+    sql = sub.add_parser("sql", help="run DuckDB SQL over the lake")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--lake", help="lake root (default $SYNTHCAP_LAKE or ./lakehouse)")
+    sql.set_defaults(func=cmd_sql)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    try:
+        return args.func(args, Console())
+    except CatalogError as exc:
+        Console(stderr=True).print(f"[red]invalid source spec:[/red] {exc}", highlight=False)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Dagster wiring for privacy: the ``privacy_report`` asset."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+import polars as pl
+
+from synthcap_assets.capture.assets import raw_capture
+from synthcap_assets.columns import DATE_COLUMN, as_report_rows, without_meta
+from synthcap_assets.metadata import written_metadata
+from synthcap_assets.partitions import source_and_day, source_date_partitions
+from synthcap_assets.privacy.anonymity import assess_anonymity
+from synthcap_assets.privacy.checks import pii_leaks
+from synthcap_assets.privacy.pii import detect_pii
+from synthcap_assets.reads import captured_rows, report_rows
+from synthcap_resources.catalog import CatalogResource
+from synthcap_resources.lakehouse import LakehouseResource, report_table
+
+PRIVACY_REPORT = "privacy_report"
+
+
+@dg.asset(
+    partitions_def=source_date_partitions,
+    deps=[raw_capture],
+    group_name="privacy",
+    kinds={"delta", "polars"},
+)
+def privacy_report(
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
+) -> dg.MaterializeResult:
+    """PII found in the day's capture, one row per column (type, share matched, confidence,
+    direct or quasi identifier, handling), plus a ``*`` row with the k-anonymity of the
+    quasi-identifier set, raw and generalized, and the share of unique records."""
+    source, day = source_and_day(context)
+    spec = catalog.get(source)
+    rows = without_meta(captured_rows(lakehouse, source, day))
+    pii = detect_pii(
+        rows, hints=spec.pii, quasi_identifiers=spec.quasi_identifiers, partition_date=day
+    )
+    quasi = pii.filter(pl.col("quasi_identifier"))
+    qi_types = {r["column"]: r["pii_type"] or "other" for r in quasi.iter_rows(named=True)}
+    anonymity = assess_anonymity(rows, list(qi_types), qi_types)
+    table_row = pl.DataFrame(
+        {
+            "column": ["*"],
+            "k_anonymity": [anonymity.k],
+            "k_anonymity_generalized": [anonymity.k_generalized],
+            "unique_share": [anonymity.unique_share],
+            "unique_share_generalized": [anonymity.unique_share_generalized],
+            "quasi_identifiers": [", ".join(anonymity.quasi_identifiers)],
+        }
+    )
+    report = as_report_rows(pl.concat([pii, table_row], how="diagonal_relaxed"), source, day)
+    written = lakehouse.write_partition(
+        report_table(PRIVACY_REPORT), report, {"source": source, "date": day}
+    )
+    direct = pii.filter(pl.col("direct_identifier"))["column"].to_list()
+    return dg.MaterializeResult(
+        metadata=written_metadata(
+            written,
+            report,
+            {
+                "pii_columns": pii.filter(pl.col("pii_type").is_not_null())["column"].to_list(),
+                "direct_identifiers": direct,
+                "quasi_identifiers": anonymity.quasi_identifiers,
+                "k_anonymity": anonymity.k,
+                "k_anonymity_generalized": anonymity.k_generalized,
+                "unique_share": anonymity.unique_share,
+            },
+        )
+    )
+
+
+def columns_to_drop(
+    lakehouse: LakehouseResource, source: str, day: dt.date, hinted: list[str]
+) -> list[str]:
+    """Columns never to copy downstream: the catalog's PII hints plus detected direct identifiers."""
+    report = report_rows(lakehouse, PRIVACY_REPORT, source, day)
+    detected = report.filter(
+        pl.col("direct_identifier").fill_null(False) | (pl.col("handling") == "drop")
+    )["column"].to_list()
+    return sorted(set(hinted) | set(detected))
+
+
+def no_pii_check(
+    context: dg.AssetCheckExecutionContext,
+    lakehouse: LakehouseResource,
+    catalog: CatalogResource,
+    table_of: Callable[[str], str],
+) -> dg.AssetCheckResult:
+    """The check behind every no-PII gate: the derived partition holds no PII column or value."""
+    source, day = source_and_day(context)
+    derived = lakehouse.read_partition(table_of(source), {DATE_COLUMN: day})
+    if derived is None:
+        return dg.AssetCheckResult(passed=False, description=f"no rows for {source} on {day}")
+    leaks = pii_leaks(
+        derived, columns_to_drop(lakehouse, source, day, catalog.get(source).pii_columns)
+    )
+    return dg.AssetCheckResult(
+        passed=not leaks,
+        metadata={"leaks": dg.MetadataValue.json(leaks), "columns": derived.width},
+        description="; ".join(leaks) or "no PII",
+    )

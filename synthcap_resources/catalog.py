@@ -1,0 +1,255 @@
+"""The source catalog: one YAML file per source, validated with pydantic.
+
+A source spec says where a source's data is, what it is allowed to be used for, what shape it
+should have and how strict its gates are. ``load_catalog`` reads a folder of ``*.yaml`` files;
+any invalid file fails with a :class:`CatalogError` naming the file, the field and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+import dagster as dg
+import yaml
+
+# Dagster runs the schedules, so its own cron parser is the judge (not exported publicly).
+from dagster._utils.schedules import is_valid_cron_string
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SOURCE_ID_PATTERN = r"^[a-z0-9_]+$"
+DEFAULT_SOURCES_DIR = "sources"
+BUNDLED_SCHEME = "bundled://"
+BUNDLED_SOURCES_DIR = Path(__file__).resolve().parent.parent / "synthcap_assets" / "sample_sources"
+# Declared column types a spec may use, and the polars type each stands for.
+COLUMN_TYPES = ("str", "int", "float", "bool", "date", "datetime")
+PII_TYPES = (
+    "person_name",
+    "email",
+    "phone",
+    "address",
+    "birth_date",
+    "card_number",
+    "national_id",
+    "ip_address",
+    "iban",
+    "zip_code",
+    "other",
+)
+
+
+class CatalogError(ValueError):
+    """A source spec is missing, unreadable or invalid; the message names file, field and cause."""
+
+
+class Domain(StrEnum):
+    tabular = "tabular"
+    timeseries = "timeseries"
+    financial = "financial"
+    text = "text"
+
+
+class QualitySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: Annotated[float, Field(ge=0, le=100)] = 80.0
+    rules: list[str] = Field(default_factory=list)
+    max_age_days: Annotated[int, Field(ge=0)] | None = None
+    key_columns: list[str] = Field(default_factory=list)
+
+
+class PrivacySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    epsilon: Annotated[float, Field(gt=0, le=100)] = 1.0
+    synthesizer: Literal["mst", "aim"] = "mst"
+    sample_rows: Annotated[int, Field(ge=0)] | None = None
+
+
+class DriftSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    psi_threshold: Annotated[float, Field(gt=0)] = 0.2
+    ks_pvalue: Annotated[float, Field(gt=0, lt=1)] = 0.01
+
+
+class SourceSpec(BaseModel):
+    """One source as its YAML file declares it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(pattern=SOURCE_ID_PATTERN, max_length=64)]
+    title: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    kind: Literal["file"]
+    location: Annotated[str, Field(min_length=1)]
+    format: Literal["csv", "jsonl", "json", "parquet"]
+    start_date: dt.date
+    schedule: str = "0 6 * * *"
+    enabled: bool = True
+    license: Annotated[str, Field(min_length=1)]
+    terms_url: Annotated[str, Field(pattern=r"^https?://")]
+    attribution: str = ""
+    owner: str = ""
+    domain: Domain
+    declared_schema: dict[str, Literal[COLUMN_TYPES]] | None = Field(default=None, alias="schema")
+    time_column: str | None = None
+    entity_column: str | None = None
+    text_column: str | None = None
+    pii: dict[str, Literal[PII_TYPES]] = Field(default_factory=dict)
+    quasi_identifiers: list[str] = Field(default_factory=list)
+    quality: QualitySpec = Field(default_factory=QualitySpec)
+    privacy: PrivacySpec = Field(default_factory=PrivacySpec)
+    drift: DriftSpec = Field(default_factory=DriftSpec)
+    # Set by the loader: the YAML file this spec came from (relative locations resolve against it).
+    spec_path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("license")
+    @classmethod
+    def _spdx_like(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9.+-]+( (AND|OR|WITH) [A-Za-z0-9.+-]+)*", value):
+            raise ValueError(f"not an SPDX license identifier or expression: {value!r}")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not is_valid_cron_string(value):
+            raise ValueError(f"not a valid cron expression: {value!r}")
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _has_date(cls, value: str) -> str:
+        if "{date}" not in value:
+            raise ValueError("must contain '{date}' so each day's file can be found")
+        return value
+
+    @property
+    def pii_columns(self) -> list[str]:
+        return sorted(self.pii)
+
+    def resolve_location(self, day: dt.date) -> str:
+        """The path or URI of this source's file for ``day``."""
+        location = self.location.replace("{date}", day.isoformat())
+        if location.startswith(BUNDLED_SCHEME):
+            return str(BUNDLED_SOURCES_DIR / location.removeprefix(BUNDLED_SCHEME))
+        if "://" in location or Path(location).is_absolute():
+            return location
+        base = self.spec_path.parent if self.spec_path else Path.cwd()
+        return str((base / location).resolve())
+
+
+def sources_dir() -> Path:
+    """The catalog folder: ``SYNTHCAP_SOURCES`` or ``./sources``."""
+    return Path(os.environ.get("SYNTHCAP_SOURCES", DEFAULT_SOURCES_DIR))
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        parts.append(f"field '{field}': {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_spec(path: Path) -> SourceSpec:
+    """Read and validate one YAML spec file."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read source spec: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: a source spec must be a YAML mapping, got {type(raw).__name__}")
+    try:
+        spec = SourceSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogError(f"{path}: {_describe(exc)}") from exc
+    if spec.id != path.stem:
+        raise CatalogError(f"{path}: field 'id': {spec.id!r} must equal the file name {path.stem!r}")
+    _check_columns(path, spec)
+    return spec.model_copy(update={"spec_path": path.resolve()})
+
+
+def _check_columns(path: Path, spec: SourceSpec) -> None:
+    """Columns named elsewhere in the spec must exist in the declared schema, if there is one."""
+    if spec.declared_schema is None:
+        return
+    named: dict[str, Iterable[str]] = {
+        "time_column": [spec.time_column] if spec.time_column else [],
+        "entity_column": [spec.entity_column] if spec.entity_column else [],
+        "text_column": [spec.text_column] if spec.text_column else [],
+        "pii": spec.pii,
+        "quasi_identifiers": spec.quasi_identifiers,
+        "quality.key_columns": spec.quality.key_columns,
+    }
+    for field, columns in named.items():
+        for column in columns:
+            if column not in spec.declared_schema:
+                raise CatalogError(
+                    f"{path}: field '{field}': column {column!r} is not in the declared schema"
+                )
+
+
+def spec_files(folder: Path) -> list[Path]:
+    """The YAML files of a catalog folder, in name order."""
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise CatalogError(f"{folder}: the source catalog must be a folder of YAML files")
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def load_catalog(folder: Path | None = None) -> dict[str, SourceSpec]:
+    """All specs in ``folder`` (default :func:`sources_dir`), keyed by source id.
+
+    Raises :class:`CatalogError` at the first invalid file.
+    """
+    specs = [parse_spec(p) for p in spec_files(folder or sources_dir())]
+    return {spec.id: spec for spec in specs}
+
+
+def scan_catalog(folder: Path | None = None) -> tuple[dict[str, SourceSpec], list[CatalogError]]:
+    """The valid specs in ``folder`` and the errors of the invalid ones, without stopping."""
+    specs: dict[str, SourceSpec] = {}
+    errors: list[CatalogError] = []
+    for path in spec_files(folder or sources_dir()):
+        try:
+            spec = parse_spec(path)
+        except CatalogError as exc:
+            errors.append(exc)
+            continue
+        specs[spec.id] = spec
+    return specs, errors
+
+
+class CatalogResource(dg.ConfigurableResource):
+    """The source catalog as a Dagster resource: the folder of YAML specs."""
+
+    folder: str = DEFAULT_SOURCES_DIR
+
+    def specs(self) -> dict[str, SourceSpec]:
+        return load_catalog(Path(self.folder))
+
+    def scan(self) -> tuple[dict[str, SourceSpec], list[CatalogError]]:
+        return scan_catalog(Path(self.folder))
+
+    def get(self, source_id: str) -> SourceSpec:
+        """The spec of ``source_id``; only that file is parsed, so a broken neighbour is harmless."""
+        path = Path(self.folder) / f"{source_id}.yaml"
+        if path.is_file():
+            return parse_spec(path)
+        specs, _ = self.scan()
+        if source_id not in specs:
+            raise CatalogError(
+                f"source {source_id!r} is not in the catalog at {self.folder} "
+                f"(known: {', '.join(sorted(specs)) or 'none'})"
+            )
+        return specs[source_id]

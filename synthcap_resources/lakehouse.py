@@ -1,0 +1,176 @@
+"""The lakehouse: Delta tables under one root (a local folder or ``s3://bucket/prefix``).
+
+This is the only module that writes Delta tables. Layout under the root:
+
+- ``raw/<source>``, ``features/<source>``, ``synthetic/<source>``: one table per source,
+  partitioned by ``_date`` (sources differ in schema; new columns merge in).
+- ``reports/<asset>``: one tidy table per report asset, partitioned by ``source`` and ``date``.
+
+Writing a partition is one Delta commit that replaces exactly that partition (predicate
+overwrite): never the table, never another partition, never half a partition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import DeltaError, TableNotFoundError
+from pydantic import Field
+
+DEFAULT_LAKE_ROOT = "lakehouse"
+# Per-source table folders and the asset each belongs to (its SQL name is <asset>__<source>).
+PER_SOURCE_TABLES = {"raw": "raw_capture", "features": "feature_set", "synthetic": "synthetic_sample"}
+REPORTS_FOLDER = "reports"
+
+PartitionValue = str | dt.date
+
+
+class LakehouseError(RuntimeError):
+    """A Delta read or write failed; the message names the table and the partition."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one partition write committed."""
+
+    table: str
+    uri: str
+    version: int
+    rows: int
+    partition: dict[str, str]
+
+
+def lake_root() -> str:
+    """The lake root: ``SYNTHCAP_LAKE`` or ``./lakehouse``."""
+    return os.environ.get("SYNTHCAP_LAKE", DEFAULT_LAKE_ROOT)
+
+
+def raw_table(source: str) -> str:
+    return f"raw/{source}"
+
+
+def features_table(source: str) -> str:
+    return f"features/{source}"
+
+
+def synthetic_table(source: str) -> str:
+    return f"synthetic/{source}"
+
+
+def report_table(asset_name: str) -> str:
+    return f"{REPORTS_FOLDER}/{asset_name}"
+
+
+def _sql_literal(value: PartitionValue) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _as_text(value: PartitionValue) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """Delta tables under one root; every asset reads and writes through this resource."""
+
+    root: str = DEFAULT_LAKE_ROOT
+    storage_options: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.root or self.root.startswith("file://")
+
+    def uri(self, table: str) -> str:
+        """The URI of ``table`` (a path relative to the root, e.g. ``raw/fx_prices``)."""
+        if self.is_local:
+            return str(Path(self.root.removeprefix("file://")).resolve() / table)
+        return f"{self.root.rstrip('/')}/{table}"
+
+    def _options(self) -> dict[str, str] | None:
+        return self.storage_options or None
+
+    def delta_table(self, table: str) -> DeltaTable | None:
+        """The Delta table, or ``None`` when it has not been written yet."""
+        try:
+            return DeltaTable(self.uri(table), storage_options=self._options())
+        except TableNotFoundError:
+            return None
+
+    def write_partition(
+        self, table: str, df: pl.DataFrame, partition: Mapping[str, PartitionValue]
+    ) -> WriteResult:
+        """Replace the partition ``partition`` (column -> value) of ``table`` with ``df``.
+
+        Every row of ``df`` must belong to that partition; columns new to the table merge in.
+        """
+        if not partition:
+            raise ValueError(f"{table}: a partition write needs at least one partition column")
+        for column, value in partition.items():
+            if column not in df.columns:
+                raise LakehouseError(f"{table}: partition column {column!r} missing from rows")
+            wrong = df.filter(pl.col(column).cast(pl.Utf8) != _as_text(value)).height
+            if wrong:
+                raise LakehouseError(
+                    f"{table}: {wrong} rows do not belong to partition {column}={_as_text(value)}"
+                )
+        predicate = " AND ".join(f"{col} = {_sql_literal(v)}" for col, v in partition.items())
+        uri = self.uri(table)
+        try:
+            write_deltalake(
+                uri,
+                df.to_arrow(),
+                mode="overwrite",
+                predicate=predicate,
+                partition_by=list(partition),
+                schema_mode="merge",
+                storage_options=self._options(),
+            )
+            version = DeltaTable(uri, storage_options=self._options()).version()
+        except (DeltaError, OSError, ValueError) as exc:
+            raise LakehouseError(f"{table} [{predicate}]: Delta write failed: {exc}") from exc
+        return WriteResult(
+            table=table,
+            uri=uri,
+            version=version,
+            rows=df.height,
+            partition={k: _as_text(v) for k, v in partition.items()},
+        )
+
+    def read_partition(
+        self, table: str, partition: Mapping[str, PartitionValue]
+    ) -> pl.DataFrame | None:
+        """The rows of one partition, or ``None`` when the table or the partition is absent."""
+        delta = self.delta_table(table)
+        if delta is None:
+            return None
+        filters = [(col, "=", v) for col, v in partition.items()]
+        try:
+            arrow = delta.to_pyarrow_table(filters=filters)
+        except (DeltaError, ValueError) as exc:
+            raise LakehouseError(f"{table} {dict(partition)}: Delta read failed: {exc}") from exc
+        return pl.from_arrow(arrow) if arrow.num_rows else None
+
+    def read_table(self, table: str) -> pl.DataFrame | None:
+        """The whole table, or ``None`` when it has not been written yet."""
+        delta = self.delta_table(table)
+        return None if delta is None else pl.from_arrow(delta.to_pyarrow_table())
+
+    def tables(self) -> dict[str, str]:
+        """Every Delta table in the lake by its SQL name: ``<asset>`` or ``<asset>__<source>``."""
+        if not self.is_local:
+            raise LakehouseError(f"listing tables needs a local lake; {self.root} is remote")
+        root = Path(self.uri(""))
+        found: dict[str, str] = {}
+        for folder, asset in PER_SOURCE_TABLES.items():
+            for path in sorted((root / folder).glob("*/_delta_log")):
+                found[f"{asset}__{path.parent.name}"] = str(path.parent)
+        for path in sorted((root / REPORTS_FOLDER).glob("*/_delta_log")):
+            found[path.parent.name] = str(path.parent)
+        return found
