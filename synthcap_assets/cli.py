@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 import time
 import warnings
@@ -31,8 +31,13 @@ def _printable(df: pl.DataFrame) -> pl.DataFrame:
     """Nested values (lists, structs) as JSON text, so every format can print them."""
     nested = [n for n, t in df.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
     return df.with_columns(
-        pl.col(n).map_elements(json.dumps, return_dtype=pl.Utf8) for n in nested
-    ) if nested else df
+        pl.Series(
+            n,
+            [None if v is None else json.dumps(v, default=str) for v in df[n].to_list()],
+            dtype=pl.Utf8,
+        )
+        for n in nested
+    )
 
 
 def render(df: pl.DataFrame, fmt: str, console: Console) -> None:
@@ -54,8 +59,14 @@ def cmd_sources(args: argparse.Namespace, console: Console) -> int:
     table = Table("id", "kind", "domain", "format", "start", "license", "enabled", "title")
     for spec in specs.values():
         table.add_row(
-            spec.id, spec.kind, spec.domain.value, spec.format, str(spec.start_date),
-            spec.license, "yes" if spec.enabled else "no", spec.title,
+            spec.id,
+            spec.kind,
+            spec.domain.value,
+            spec.format,
+            str(spec.start_date),
+            spec.license,
+            "yes" if spec.enabled else "no",
+            spec.title,
         )
     console.print(table if specs else f"no sources in {folder}")
     for error in errors:
@@ -82,7 +93,10 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     started = time.perf_counter()
     failures = []
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
         console=console,
     ) as progress:
         task = progress.add_task("registering bundled sources", total=None)
@@ -95,7 +109,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
             note = f" checks failed: {', '.join(run.failed_checks)}" if run.failed_checks else ""
             progress.console.print(
                 f"{mark} {run.source} {run.day}: {len(run.materialized)} assets "
-                f"in {run.seconds:.1f}s{note}", highlight=False,
+                f"in {run.seconds:.1f}s{note}",
+                highlight=False,
             )
             if run.error:
                 failures.append(run)
@@ -103,8 +118,10 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
             progress.advance(task)
 
         runs = run_demo(lake, sources, on_start, on_partition)
-    console.print(f"\n{len(runs)} partitions in {time.perf_counter() - started:.1f}s; "
-                  f"lake at {LakehouseResource(root=lake).uri('')}")
+    console.print(
+        f"\n{len(runs)} partitions in {time.perf_counter() - started:.1f}s; "
+        f"lake at {LakehouseResource(root=lake).uri('')}"
+    )
     try:
         render(query_lake(LakehouseResource(root=lake), READINESS_QUERY), "table", console)
     except LakeQueryError as exc:
@@ -136,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     try:
-        return args.func(args, Console())
+        # A pipe gets rich's 80 columns; tables here are wider than that.
+        console = Console() if sys.stdout.isatty() else Console(width=160)
+        return args.func(args, console)
     except CatalogError as exc:
         Console(stderr=True).print(f"[red]invalid source spec:[/red] {exc}", highlight=False)
         return 2

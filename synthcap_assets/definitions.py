@@ -44,7 +44,7 @@ CHECKS = [
 
 
 def build_resources(lake: str | None = None, sources: str | None = None) -> dict[str, object]:
-    """The resources, from arguments or the environment (``SYNTHCAP_LAKE``, ``SYNTHCAP_SOURCES``)."""
+    """The resources, from arguments or ``SYNTHCAP_LAKE`` / ``SYNTHCAP_SOURCES``."""
     return {
         "lakehouse": LakehouseResource(root=lake or lake_root()),
         "catalog": CatalogResource(folder=sources or str(sources_dir())),

@@ -22,6 +22,8 @@ from synthcap_assets.partitions import SOURCE_DIMENSION, partition_key
 from synthcap_resources.catalog import BUNDLED_SOURCES_DIR, SourceSpec, load_catalog, spec_files
 
 DEFAULT_DAGSTER_HOME = ".dagster_home"
+# The demo prints one line per partition; Dagster's step-by-step log stays in the instance.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,27 @@ def sample_days(spec: SourceSpec, last: dt.date) -> list[dt.date]:
     return days
 
 
+def step_errors(result: dg.ExecuteInProcessResult) -> list[str]:
+    """``step: Error: message`` per failed step: the asset's own error, not Dagster's wrapper."""
+    errors = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        # Dagster wraps the asset's own exception; report that one, not the wrapper.
+        while error.cls_name.startswith("Dagster") and error.cause is not None:
+            error = error.cause
+        errors.append(f"{event.step_key}: {error.cls_name}: {error.message.strip()}")
+    return errors
+
+
 def _run_partition(
     job: dg.JobDefinition, instance: dg.DagsterInstance, source: str, day: dt.date
 ) -> PartitionRun:
     started = time.perf_counter()
     result = job.execute_in_process(
-        partition_key=partition_key(source, day), instance=instance, raise_on_error=False
+        partition_key=partition_key(source, day),
+        instance=instance,
+        raise_on_error=False,
+        run_config=QUIET_RUN_CONFIG,
     )
     materialized = sorted(
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
@@ -81,12 +98,7 @@ def _run_partition(
     failed_checks = sorted(
         check.check_name for check in result.get_asset_check_evaluations() if not check.passed
     )
-    error = None
-    if not result.success:
-        error = "; ".join(
-            f"{event.step_key}: {event.step_failure_data.error.message.strip()}"
-            for event in result.get_step_failure_events()
-        ) or "run failed"
+    error = "; ".join(step_errors(result)) or ("run failed" if not result.success else None)
     return PartitionRun(
         source=source,
         day=day,

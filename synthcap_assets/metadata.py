@@ -19,6 +19,8 @@ def column_schema(df: pl.DataFrame) -> dg.TableSchema:
 
 
 def _headline(value: Any) -> Any:
+    if isinstance(value, dg.MetadataValue):
+        return value
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, (list, tuple)):

@@ -40,9 +40,9 @@ def partition_key(source: str, day: dt.date) -> dg.MultiPartitionKey:
     return dg.MultiPartitionKey({SOURCE_DIMENSION: source, DATE_DIMENSION: day.isoformat()})
 
 
-def source_and_day(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> tuple[
-    str, dt.date
-]:
+def source_and_day(
+    context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+) -> tuple[str, dt.date]:
     """The (source, day) of the partition a run is materializing or checking."""
     key = context.partition_key
     if not isinstance(key, dg.MultiPartitionKey):

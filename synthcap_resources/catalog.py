@@ -167,13 +167,19 @@ def parse_spec(path: Path) -> SourceSpec:
     except yaml.YAMLError as exc:
         raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise CatalogError(f"{path}: a source spec must be a YAML mapping, got {type(raw).__name__}")
+        raise CatalogError(
+            f"{path}: a source spec must be a YAML mapping, got {type(raw).__name__}"
+        )
     try:
         spec = SourceSpec.model_validate(raw)
     except ValidationError as exc:
         raise CatalogError(f"{path}: {_describe(exc)}") from exc
+    if spec.domain is Domain.text and not spec.text_column:
+        raise CatalogError(f"{path}: field 'text_column': a text source must name its text column")
     if spec.id != path.stem:
-        raise CatalogError(f"{path}: field 'id': {spec.id!r} must equal the file name {path.stem!r}")
+        raise CatalogError(
+            f"{path}: field 'id': {spec.id!r} must equal the file name {path.stem!r}"
+        )
     _check_columns(path, spec)
     return spec.model_copy(update={"spec_path": path.resolve()})
 
@@ -242,7 +248,7 @@ class CatalogResource(dg.ConfigurableResource):
         return scan_catalog(Path(self.folder))
 
     def get(self, source_id: str) -> SourceSpec:
-        """The spec of ``source_id``; only that file is parsed, so a broken neighbour is harmless."""
+        """The spec of ``source_id``; only its file is parsed, so a broken neighbour is harmless."""
         path = Path(self.folder) / f"{source_id}.yaml"
         if path.is_file():
             return parse_spec(path)

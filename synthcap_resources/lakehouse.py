@@ -26,7 +26,11 @@ from pydantic import Field
 
 DEFAULT_LAKE_ROOT = "lakehouse"
 # Per-source table folders and the asset each belongs to (its SQL name is <asset>__<source>).
-PER_SOURCE_TABLES = {"raw": "raw_capture", "features": "feature_set", "synthetic": "synthetic_sample"}
+PER_SOURCE_TABLES = {
+    "raw": "raw_capture",
+    "features": "feature_set",
+    "synthetic": "synthetic_sample",
+}
 REPORTS_FOLDER = "reports"
 
 PartitionValue = str | dt.date

@@ -1,6 +1,5 @@
 """Schedules: every day, materialize yesterday's partition of every enabled, registered source."""
 
-
 import datetime as dt
 
 import dagster as dg
@@ -16,12 +15,11 @@ daily_partition_job = dg.define_asset_job(
 )
 
 
-def sources_due(
-    specs: dict, registered: set[str], day: dt.date
-) -> list[str]:
+def sources_due(specs: dict, registered: set[str], day: dt.date) -> list[str]:
     """Enabled, registered sources whose data starts on or before ``day``."""
     return sorted(
-        sid for sid, spec in specs.items()
+        sid
+        for sid, spec in specs.items()
         if spec.enabled and sid in registered and spec.start_date <= day
     )
 

@@ -1,6 +1,5 @@
 """Sensors: register a dynamic ``source`` partition for every new source in the catalog."""
 
-
 import dagster as dg
 
 from synthcap_assets.partitions import SOURCE_DIMENSION, source_partitions
@@ -8,7 +7,9 @@ from synthcap_resources.catalog import CatalogResource
 
 
 @dg.sensor(minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def catalog_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult:
+def catalog_sensor(
+    context: dg.SensorEvaluationContext, catalog: CatalogResource
+) -> dg.SensorResult:
     """Adds a ``source`` partition for each valid catalog file not yet registered; reports
     invalid files by name, field and cause without blocking the valid ones."""
     specs, errors = catalog.scan()

@@ -1,6 +1,5 @@
 """Dagster wiring for capture: the ``raw_capture`` asset and its blocking checks."""
 
-
 import datetime as dt
 
 import dagster as dg

@@ -49,7 +49,9 @@ def _cast(series: pl.Series, declared: str) -> pl.Series:
     return series.cast(target, strict=False)
 
 
-def conform(df: pl.DataFrame, declared_schema: Mapping[str, str] | None, where: str) -> pl.DataFrame:
+def conform(
+    df: pl.DataFrame, declared_schema: Mapping[str, str] | None, where: str
+) -> pl.DataFrame:
     """``df`` with declared columns cast to their declared types; extra columns kept as read.
 
     ``where`` names the source and partition for error messages.

@@ -75,7 +75,7 @@ def privacy_report(
 def columns_to_drop(
     lakehouse: LakehouseResource, source: str, day: dt.date, hinted: list[str]
 ) -> list[str]:
-    """Columns never to copy downstream: the catalog's PII hints plus detected direct identifiers."""
+    """Columns never copied downstream: the catalog's PII hints plus detected identifiers."""
     report = report_rows(lakehouse, PRIVACY_REPORT, source, day)
     detected = report.filter(
         pl.col("direct_identifier").fill_null(False) | (pl.col("handling") == "drop")

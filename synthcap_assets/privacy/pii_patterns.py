@@ -183,7 +183,7 @@ def _finds_phone(text: str) -> bool:
 
 # Recognisers for PII embedded anywhere inside free text.
 TEXT_FINDERS: dict[str, Callable[[str], bool]] = {
-    "email": _finds(EMAIL_IN_TEXT, email_valid),
+    "email": lambda text: "@" in text and _finds(EMAIL_IN_TEXT, email_valid)(text),
     "phone": _finds_phone,
     "card_number": _finds(CARD_IN_TEXT, luhn_valid),
     "national_id": _finds(SSN_IN_TEXT, ssn_valid),
@@ -215,6 +215,8 @@ _PERSON_NAMES = frozenset(
 # "ip_address", "email_address" etc. are found by their values, not as street addresses.
 _NOT_STREET = frozenset({"ip", "email", "mail", "mac", "wallet", "web", "url", "ipv4", "ipv6"})
 _GENDER_TOKENS = frozenset({"gender", "sex"})
+# "birth_place", "birth_weight" ... are about a birth but are not a date of birth.
+_NOT_BIRTH_DATE = frozenset({"place", "city", "country", "weight", "order", "rank", "name"})
 
 
 def _tokens(column: str) -> list[str]:
@@ -226,7 +228,8 @@ def name_suggests(column: str) -> str | None:
     """The PII type a column name alone suggests (names, addresses, zip codes, birth dates)."""
     tokens = _tokens(column)
     joined = "_".join(tokens)
-    if any("birth" in t for t in tokens) or "dob" in tokens or "born" in tokens:
+    births = any("birth" in t for t in tokens) or "dob" in tokens or "born" in tokens
+    if births and not _NOT_BIRTH_DATE & set(tokens):
         return "birth_date"
     if any(t.startswith(("zip", "postcode", "postal")) for t in tokens):
         return "zip_code"

@@ -1,6 +1,5 @@
 """Dagster wiring for profiling: the ``profile`` and ``drift_report`` assets and the drift check."""
 
-
 import datetime as dt
 
 import dagster as dg

@@ -1,7 +1,6 @@
 """Dagster wiring for synthesis: ``synthetic_sample`` (with its no-PII gate) and
 ``readiness_score``."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -108,12 +107,18 @@ def readiness_score(
     anonymity = _table_row(privacy)
     drift = report_rows(lakehouse, DRIFT_REPORT, source, day)
     compared = drift.filter(pl.col("kind") != "no_reference")
-    drifted = compared.filter(pl.col("drifted").fill_null(False)) if "drifted" in drift.columns else compared.clear()
+    drifted = (
+        compared.filter(pl.col("drifted").fill_null(False))
+        if "drifted" in drift.columns
+        else compared.clear()
+    )
     shapes = report_rows(lakehouse, SYNTHETIC_UTILITY, source, day, required=False)
     result = readiness(
         quality_score=float(quality.get("score") or 0.0),
         quality_threshold=spec.quality.threshold,
-        direct_identifiers=privacy.filter(pl.col("direct_identifier").fill_null(False))["column"].to_list(),
+        direct_identifiers=privacy.filter(pl.col("direct_identifier").fill_null(False))[
+            "column"
+        ].to_list(),
         k_anonymity=anonymity.get("k_anonymity_generalized"),
         unique_share=anonymity.get("unique_share_generalized"),
         drifted_columns=drifted["column"].to_list(),

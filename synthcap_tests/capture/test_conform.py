@@ -14,8 +14,13 @@ WHERE = "source 's', partition 2026-11-16"
 
 def test_declared_types_are_applied_and_extra_columns_kept() -> None:
     df = pl.DataFrame(
-        {"n": ["1", "2", None], "x": [1, 2, 3], "d": ["2026-01-01", "2026-01-02", None],
-         "b": ["yes", "no", "true"], "extra": ["a", "b", "c"]}
+        {
+            "n": ["1", "2", None],
+            "x": [1, 2, 3],
+            "d": ["2026-01-01", "2026-01-02", None],
+            "b": ["yes", "no", "true"],
+            "extra": ["a", "b", "c"],
+        }
     )
     out = conform(df, {"n": "int", "x": "float", "d": "date", "b": "bool"}, WHERE)
     assert out.schema == pl.Schema(

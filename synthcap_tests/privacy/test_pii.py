@@ -178,6 +178,7 @@ def test_birth_dates_need_plausible_ages() -> None:
             "dob": [dt.datetime(1990, 5, 17, 8, 0), dt.datetime(1950, 1, 1), None],
             "born_on": ["1990-05-17", "1988-02-29", "not a date"],
             "signup": [dt.date(1990, 5, 17)] * 3,
+            "birth_place": ["Oslo", "Lima", "Pune"],
         }
     )
     report = detect_pii(cases, partition_date=DAY)
@@ -188,6 +189,7 @@ def test_birth_dates_need_plausible_ages() -> None:
     assert _row(report, "dob")["match_share"] == 1.0  # nulls do not count
     assert _row(report, "born_on")["match_share"] == pytest.approx(2 / 3)
     assert _row(report, "signup")["pii_type"] is None  # a date, but not a birth column
+    assert _row(report, "birth_place")["pii_type"] is None  # about a birth, not a date of it
 
 
 def test_age_limit_boundary() -> None:

@@ -97,34 +97,60 @@ def test_reference_cdf_interpolates_and_jumps_at_repeated_quantiles() -> None:
 
 
 def test_repeated_deciles_merge_bins_with_adjusted_expected_shares() -> None:
-    # 50 zeros then 1..50: deciles 0.1..0.4 are all 0 and np.quantile puts 0 up to p=0.49.
+    # 50 zeros then 1..50. np.quantile gives 0 up to p=0.49, so deciles 0.1..0.4 merge into the
+    # edge 0; the median 0.5 and the deciles 10.4, 20.3, 30.2, 40.1 are interpolated.
     reference = np.concatenate([np.zeros(50), np.arange(1.0, 51.0)])
     quantiles = np.quantile(reference, QUANTILE_PROBS)
     actual, expected = decile_shares(reference, quantiles)
-    assert expected.size == 7  # edges 0, 0.5, 10.9, 20.8, 30.7, 40.6 (the deciles 0.5..0.9)
-    assert expected[0] == pytest.approx(0.49)
-    assert expected.sum() == pytest.approx(1.0) and actual.sum() == pytest.approx(1.0)
-    assert actual[0] == pytest.approx(0.5)  # the 50 zeros fall in (-inf, 0]
+    np.testing.assert_allclose(expected, [0.49, 0.01, 0.1, 0.1, 0.1, 0.1, 0.1], atol=1e-12)
+    np.testing.assert_allclose(actual, [0.5, 0.0, 0.1, 0.1, 0.1, 0.1, 0.1], atol=1e-12)
+    # The interpolated bin (0, 0.5] holds no real value, so even identical data scores a
+    # little PSI there, well below the 0.2 threshold.
+    by_hand = (0.5 - 0.49) * math.log(0.5 / 0.49) + (1e-4 - 0.01) * math.log(1e-4 / 0.01)
     row = _drift(reference, reference)
-    assert row["drifted"] is False and row["psi"] < 0.01
+    assert row["psi"] == pytest.approx(by_hand, rel=1e-9)
+    assert row["drifted"] is False
 
 
 def test_categorical_psi_by_hand() -> None:
-    reference = pl.DataFrame({"k": ["a"] * 50 + ["b"] * 30 + ["c"] * 20})
+    reference = pl.DataFrame({"count": ["a"] * 50 + ["b"] * 30 + ["c"] * 20})
+    # Named "count" on purpose: it must not clash with value_counts' own column.
     profile = profile_frame(reference, top_k=2)  # a, b and an "other" bucket holding c
-    current = pl.DataFrame({"k": ["a"] * 25 + ["b"] * 25 + ["c"] * 25 + ["d"] * 25 + [None] * 7})
+    current = pl.DataFrame(
+        {"count": ["a"] * 25 + ["b"] * 25 + ["c"] * 25 + ["d"] * 25 + [None] * 7}
+    )
     row = drift_against_profile(current, profile).row(0, named=True)
     expected = (
         (0.25 - 0.5) * math.log(0.25 / 0.5)
         + (0.25 - 0.3) * math.log(0.25 / 0.3)
         + (0.5 - 0.2) * math.log(0.5 / 0.2)
     )
-    assert row["kind"] == "categorical" and row["method"] == "psi"
+    assert row["kind"] == "categorical" and row["method"] == "chi2+psi"
     assert (row["reference_rows"], row["current_rows"]) == (100, 100)
     assert row["psi"] == pytest.approx(expected, rel=1e-12)
     assert row["ks_statistic"] is None and row["ks_pvalue"] is None
-    assert row["drifted"] is (expected > 0.2)
+    reference_test = sps.chi2_contingency([[50, 30, 20], [25, 25, 50]], correction=False)
+    assert row["chi2_statistic"] == pytest.approx(reference_test.statistic, rel=1e-9)
+    assert row["chi2_pvalue"] == pytest.approx(reference_test.pvalue, rel=1e-9)
+    assert row["drifted"] is True
     assert "'other'" in row["detail"]
+
+
+def test_categorical_shift_below_psi_threshold_is_caught_by_chi_square() -> None:
+    rng = np.random.default_rng(7)
+    intents = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    before = rng.choice(intents, size=400, p=[0.1] + [0.9 / 7] * 7)
+    after = rng.choice(intents, size=400, p=[0.2] + [0.8 / 7] * 7)
+    profile = profile_frame(pl.DataFrame({"intent": before}))
+    row = drift_against_profile(pl.DataFrame({"intent": after}), profile).row(0, named=True)
+    counts_before = [int((before == v).sum()) for v in intents]
+    counts_after = [int((after == v).sum()) for v in intents]
+    independent = sps.chi2_contingency([counts_before, counts_after], correction=False)
+    assert row["chi2_pvalue"] == pytest.approx(independent.pvalue, rel=1e-6)
+    assert row["psi"] < 0.2 and row["chi2_pvalue"] < 0.01 and row["drifted"] is True
+    same = rng.choice(intents, size=400, p=[0.1] + [0.9 / 7] * 7)
+    stable = drift_against_profile(pl.DataFrame({"intent": same}), profile).row(0, named=True)
+    assert stable["chi2_pvalue"] > 0.01 and stable["drifted"] is False
 
 
 def test_categorical_missing_value_is_clipped_at_epsilon() -> None:

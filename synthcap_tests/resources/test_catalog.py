@@ -30,7 +30,12 @@ def _write(folder: Path, name: str, spec: dict | str) -> Path:
 def test_bundled_catalog_is_valid_and_covers_every_domain() -> None:
     specs = load_catalog(BUNDLED_SOURCES_DIR)
     assert len(specs) >= 4
-    assert {s.domain.value for s in specs.values()} >= {"tabular", "timeseries", "financial", "text"}
+    assert {s.domain.value for s in specs.values()} >= {
+        "tabular",
+        "timeseries",
+        "financial",
+        "text",
+    }
     for spec in specs.values():
         assert Path(spec.resolve_location(spec.start_date)).is_file()
 
@@ -104,3 +109,10 @@ def test_locations_resolve_per_day(tmp_path: Path) -> None:
     assert absolute.resolve_location(dt.date(2026, 1, 2)) == "/d/2026-01-02.csv"
     bundled = load_catalog(BUNDLED_SOURCES_DIR)["market_prices"]
     assert bundled.resolve_location(dt.date(2026, 11, 16)).startswith(str(BUNDLED_SOURCES_DIR))
+
+
+def test_text_source_must_name_its_text_column(tmp_path: Path) -> None:
+    raw = yaml.safe_load((BUNDLED_SOURCES_DIR / "support_tickets.yaml").read_text())
+    raw.pop("text_column")
+    with pytest.raises(CatalogError, match="field 'text_column'"):
+        parse_spec(_write(tmp_path, "support_tickets", raw))

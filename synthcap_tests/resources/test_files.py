@@ -36,7 +36,9 @@ def test_bundled_file_keeps_declared_text_as_text() -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(SourceFileMissingError, match=r"source 'customers', partition 2026-11-16: no file"):
+    with pytest.raises(
+        SourceFileMissingError, match=r"source 'customers', partition 2026-11-16: no file"
+    ):
         read_source_file(_spec(tmp_path), DAY)
 
 
@@ -54,7 +56,9 @@ def test_empty_and_header_only_files(tmp_path: Path) -> None:
 def test_malformed_csv_names_source_partition_and_cause(tmp_path: Path) -> None:
     spec = _spec(tmp_path)
     Path(spec.resolve_location(DAY)).write_text('a,b\n1,2\n3,"unterminated\n4,5,6,7\n')
-    with pytest.raises(SourceReadError, match=r"source 'customers', partition 2026-11-16: cannot parse"):
+    with pytest.raises(
+        SourceReadError, match=r"source 'customers', partition 2026-11-16: cannot parse"
+    ):
         read_source_file(spec, DAY)
 
 

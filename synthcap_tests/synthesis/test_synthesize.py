@@ -1,0 +1,121 @@
+"""DP synthesis end to end: one MST fit and one small AIM fit; everything else fails fast."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from synthcap_assets.profile.stats import profile_frame
+from synthcap_assets.synthesis.prepare import OTHER
+from synthcap_assets.synthesis.synthesize import SynthesisError, SynthesisResult, synthesize
+from synthcap_assets.synthesis.utility import column_shapes, utility_score
+
+ALLOWED = ["amount", "visits", "channel", "member", "joined"]
+
+
+def mixed_frame(n: int = 500, seed: int = 3) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    amount = np.exp(3 + 0.6 * z + 0.3 * rng.normal(size=n))
+    amount[rng.random(n) < 0.05] = np.nan
+    channel = np.where(z > 0.5, "web", rng.choice(["store", "phone", "partner"], n))
+    return pl.DataFrame(
+        {
+            "_source": ["shop"] * n,
+            "customer_id": [f"C{i:05d}" for i in range(n)],
+            "email": [f"user{i}@example.org" for i in range(n)],
+            "amount": pl.Series(amount).fill_nan(None),
+            "visits": rng.poisson(20 + 5 * np.clip(z, -2, 2), n),
+            "channel": channel,
+            "member": z + rng.normal(size=n) > 0,
+            "joined": [dt.date(2020, 1, 1) + dt.timedelta(days=int(d)) for d in 700 + 200 * z],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[pl.DataFrame, SynthesisResult, bool]:
+    df = mixed_frame()
+    before = np.random.get_state()
+    result = synthesize(
+        df, profile=profile_frame(df), epsilon=3.0, exclude=["email"], rows=400, seed=1
+    )
+    after = np.random.get_state()
+    restored = all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    return df, result, restored
+
+
+def test_sample_has_the_requested_rows_and_only_allowed_columns(fitted):
+    df, result, _ = fitted
+    assert result.sample.height == 400
+    assert result.sample.columns == result.columns
+    assert sorted(result.columns) == sorted(ALLOWED)
+    assert "email" not in result.sample.columns and "PII" in result.dropped["email"]
+    assert "identifier" in result.dropped["customer_id"]
+    assert "_source" not in result.sample.columns and "_source" not in result.dropped
+    assert result.synthesizer == "mst" and result.epsilon == 3.0 and result.fit_seconds > 0
+    assert {c: result.sample.schema[c] for c in ALLOWED} == {c: df.schema[c] for c in ALLOWED}
+
+
+def test_sample_values_stay_in_the_real_domain(fitted):
+    df, result, _ = fitted
+    sample = result.sample
+    for name in ("amount", "visits", "joined"):
+        values = sample[name].drop_nulls()
+        assert values.min() >= df[name].min() and values.max() <= df[name].max()
+    assert set(sample["channel"].drop_nulls()) <= set(df["channel"]) | {OTHER}
+
+
+def test_column_shapes_survive_the_noise(fitted):
+    df, result, _ = fitted
+    shapes = column_shapes(df, result.sample, result.columns)
+    # Typically 0.85-0.95 at epsilon 3; the bound leaves room for DP noise and binning.
+    assert utility_score(shapes) > 0.7
+    assert shapes["score"].min() > 0.5
+
+
+def test_numpy_global_random_state_is_restored(fitted):
+    assert fitted[2]
+
+
+def test_aim_on_a_small_frame():
+    df = mixed_frame(n=150, seed=8).select("channel", "visits")
+    result = synthesize(df, profile=profile_frame(df), epsilon=2.0, synthesizer="aim")
+    assert result.sample.height == 150 and result.columns == ["channel", "visits"]
+    assert result.synthesizer == "aim"
+    assert utility_score(column_shapes(df, result.sample, result.columns)) > 0.5
+
+
+def test_zero_rows_gives_an_empty_typed_sample_without_fitting():
+    df = mixed_frame(n=40)
+    result = synthesize(df, profile=profile_frame(df), epsilon=1.0, rows=0)
+    assert result.sample.height == 0 and result.fit_seconds < 0.5
+    assert result.sample.schema == df.select(result.columns).schema
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (mixed_frame(n=9), {}, "only 9 rows"),
+        (pl.DataFrame(), {}, "only 0 rows"),
+        (mixed_frame(n=50).select("channel", "email"), {"exclude": ["email"]}, "usable column"),
+        (mixed_frame(n=50).select("customer_id", "visits"), {}, r"only 1 usable column"),
+        (mixed_frame(n=50), {"synthesizer": "ctgan"}, "unknown synthesizer"),
+        (mixed_frame(n=50), {"epsilon": 0.0}, "epsilon"),
+        (mixed_frame(n=50), {"epsilon": float("nan")}, "epsilon"),
+        (mixed_frame(n=50), {"rows": -1}, "rows"),
+    ],
+)
+def test_unusable_requests_raise_synthesis_error(frame, kwargs, message):
+    kwargs = {"epsilon": 1.0, **kwargs}
+    with pytest.raises(SynthesisError, match=message):
+        synthesize(frame, profile=profile_frame(frame), **kwargs)
+
+
+def test_a_profile_without_its_columns_is_reported():
+    df = mixed_frame(n=50)
+    with pytest.raises(SynthesisError, match="profile lacks"):
+        synthesize(df, profile=pl.DataFrame({"column": ["amount"]}), epsilon=1.0)

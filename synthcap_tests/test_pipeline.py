@@ -1,0 +1,237 @@
+"""End to end on a real Dagster instance and real Delta tables: two sources × two days.
+
+Runs the partition job in process against a temporary SQLite instance (`instance_for_test`)
+and a temporary lake, then checks the lake, re-materialization, blocking checks and bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+import yaml
+
+from synthcap_assets.automation.schedules import daily_partition_job
+from synthcap_assets.capture.conform import conform
+from synthcap_assets.definitions import ASSETS, CHECKS, build_definitions
+from synthcap_assets.demo import step_errors
+from synthcap_assets.partitions import SOURCE_DIMENSION, partition_key
+from synthcap_resources.catalog import parse_spec
+from synthcap_resources.lakehouse import LakehouseResource, raw_table
+from synthcap_resources.sources.files import read_source_file
+from synthcap_tests.conftest import copy_bundled
+
+SOURCES = ("market_prices", "customers")
+DAYS = (dt.date(2026, 11, 16), dt.date(2026, 11, 17))
+REPORTS = ("quality_report", "profile", "privacy_report", "drift_report", "readiness_score")
+
+
+class Lake:
+    """A lake, a catalog and an instance, with a way to run one partition."""
+
+    def __init__(self, root: Path, instance: dg.DagsterInstance) -> None:
+        self.sources = copy_bundled(root / "sources", *SOURCES)
+        self.lakehouse = LakehouseResource(root=str(root / "lake"))
+        self.instance = instance
+
+    def run(self, source: str, day: dt.date) -> dg.ExecuteInProcessResult:
+        if source not in self.instance.get_dynamic_partitions(SOURCE_DIMENSION):
+            self.instance.add_dynamic_partitions(SOURCE_DIMENSION, [source])
+        defs = build_definitions(lake=self.lakehouse.root, sources=str(self.sources))
+        job = defs.resolve_job_def(daily_partition_job.name)
+        return job.execute_in_process(
+            partition_key=partition_key(source, day), instance=self.instance, raise_on_error=False
+        )
+
+
+@pytest.fixture(scope="module")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lake, dict]]:
+    with dg.instance_for_test() as instance:
+        lake = Lake(tmp_path_factory.mktemp("pipeline"), instance)
+        results = {(s, d): lake.run(s, d) for d in DAYS for s in SOURCES}
+        yield lake, results
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def test_definitions_load_and_hold_every_asset_and_check() -> None:
+    defs = build_definitions()
+    dg.Definitions.validate_loadable(defs)
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {a.key.to_user_string() for a in ASSETS}
+    assert len(ASSETS) == 8 and len(CHECKS) == 6
+    assert all(a.partitions_def is not None for a in ASSETS)
+
+
+def test_every_partition_materializes_all_eight_assets(demo_lake) -> None:
+    _, results = demo_lake
+    for key, result in results.items():
+        assert result.success, key
+        assert _materialized(result) == {a.key.to_user_string() for a in ASSETS}, key
+        blocking = [
+            c
+            for c in result.get_asset_check_evaluations()
+            if c.check_name != "drift_within_thresholds"
+        ]
+        assert blocking and all(c.passed for c in blocking), key
+
+
+def test_report_tables_hold_one_partition_per_run(demo_lake) -> None:
+    lake, _ = demo_lake
+    for report in REPORTS:
+        table = lake.lakehouse.read_table(f"reports/{report}")
+        pairs = set(table.select("source", "date").unique().iter_rows())
+        assert pairs == {(s, d) for s in SOURCES for d in DAYS}, report
+    readiness = lake.lakehouse.read_table("reports/readiness_score")
+    assert readiness.height == len(SOURCES) * len(DAYS)
+    assert readiness["score"].is_between(0, 100).all()
+
+
+def test_raw_rows_match_the_source_files(demo_lake) -> None:
+    lake, _ = demo_lake
+    for source in SOURCES:
+        spec = parse_spec(lake.sources / f"{source}.yaml")
+        for day in DAYS:
+            raw = lake.lakehouse.read_partition(raw_table(source), {"_date": day})
+            expected = read_source_file(spec, day)
+            assert raw.select(expected.columns).equals(conform(expected, spec.declared_schema, ""))
+            assert set(raw["_source"]) == {source} and set(raw["_date"]) == {day}
+            assert raw["_captured_at"].null_count() == 0
+
+
+def test_first_day_has_no_drift_reference_and_second_day_compares(demo_lake) -> None:
+    lake, _ = demo_lake
+    drift = lake.lakehouse.read_table("reports/drift_report")
+    first = drift.filter(pl.col("date") == DAYS[0])
+    assert set(first["kind"]) == {"no_reference"}
+    second = drift.filter(pl.col("date") == DAYS[1], pl.col("source") == "market_prices")
+    assert second.height >= 5 and second["psi"].is_not_null().any()
+
+
+def test_no_pii_column_reaches_features_or_synthetic(demo_lake) -> None:
+    lake, _ = demo_lake
+    pii = {"name", "email", "phone", "address", "birth_date", "card_number", "zip"}
+    for table in ("features/customers", "synthetic/customers"):
+        columns = set(lake.lakehouse.read_table(table).columns)
+        assert not columns & pii, table
+        assert not any(c.startswith(tuple(f"{p}__" for p in pii)) for c in columns), table
+
+
+def test_rematerializing_a_partition_leaves_one_copy_and_others_untouched(demo_lake) -> None:
+    lake, _ = demo_lake
+    tables = [raw_table(s) for s in SOURCES] + [f"reports/{r}" for r in REPORTS]
+    before = {t: lake.lakehouse.read_table(t) for t in tables}
+    assert lake.run("customers", DAYS[1]).success
+    for table, old in before.items():
+        new = lake.lakehouse.read_table(table)
+        key = "_date" if table.startswith("raw/") else "date"
+        src = "_source" if table.startswith("raw/") else "source"
+        redone = (pl.col(src) == "customers") & (pl.col(key) == DAYS[1])
+        assert new.filter(redone).height == old.filter(redone).height, table
+        untouched_old = old.filter(~redone).sort(pl.all())
+        untouched_new = new.filter(~redone).select(old.columns).sort(pl.all())
+        assert untouched_new.equals(untouched_old), table
+
+
+def test_failed_blocking_check_stops_downstream(tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        lake = Lake(tmp_path, instance)
+        spec_path = lake.sources / "customers.yaml"
+        spec = yaml.safe_load(spec_path.read_text())
+        spec["quality"]["threshold"] = 100  # the bundled rule "phone not null" fails for ~5%
+        spec_path.write_text(yaml.safe_dump(spec))
+        result = lake.run("customers", DAYS[0])
+        failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+        assert failed == ["quality_score_meets_threshold"]
+        assert "quality_report" in _materialized(result)
+        assert "readiness_score" not in _materialized(result)
+        assert lake.lakehouse.delta_table("reports/readiness_score") is None
+
+
+def test_malformed_file_fails_clearly_and_writes_nothing(tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        lake = Lake(tmp_path, instance)
+        spec = yaml.safe_load((lake.sources / "customers.yaml").read_text())
+        spec.update(id="broken_feed", location="feed/{date}.csv")
+        (lake.sources / "broken_feed.yaml").write_text(yaml.safe_dump(spec))
+        (lake.sources / "feed").mkdir()
+        (lake.sources / "feed" / f"{DAYS[0]}.csv").write_text(
+            'customer_id,name\nC1,Ann\nC2,"unterminated\nC3,x,y,z\n'
+        )
+        result = lake.run("broken_feed", DAYS[0])
+        assert not result.success
+        message = " ".join(step_errors(result))
+        assert "source 'broken_feed', partition 2026-11-16" in message
+        assert lake.lakehouse.delta_table(raw_table("broken_feed")) is None
+        assert _materialized(result) == set()
+
+
+def test_wrong_type_fails_clearly_and_writes_nothing(tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        lake = Lake(tmp_path, instance)
+        spec = yaml.safe_load((lake.sources / "market_prices.yaml").read_text())
+        spec.update(id="bad_prices", location="feed/{date}.csv")
+        (lake.sources / "bad_prices.yaml").write_text(yaml.safe_dump(spec))
+        (lake.sources / "feed").mkdir()
+        source_file = (
+            Path(__file__).parents[1] / "synthcap_assets/sample_sources/data/market_prices"
+        )
+        text = (source_file / f"{DAYS[0]}.csv").read_text().splitlines()
+        header = text[0].split(",")
+        broken = text[1].split(",")
+        broken[header.index("volume")] = "lots"
+        text[1] = ",".join(broken)
+        (lake.sources / "feed" / f"{DAYS[0]}.csv").write_text("\n".join(text) + "\n")
+        result = lake.run("bad_prices", DAYS[0])
+        message = " ".join(step_errors(result))
+        assert "column 'volume' declared int" in message and "'lots'" in message
+        assert lake.lakehouse.delta_table(raw_table("bad_prices")) is None
+
+
+def test_bad_spec_fails_its_own_runs_only(tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        lake = Lake(tmp_path, instance)
+        (lake.sources / "oops.yaml").write_text("id: oops\ntitle: x\nkind: file\n")
+        result = lake.run("oops", DAYS[0])
+        message = " ".join(step_errors(result))
+        assert "oops.yaml" in message and "field 'location'" in message
+        assert lake.run("market_prices", DAYS[0]).success
+
+
+def test_sensor_registers_new_sources_and_reports_bad_specs(tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        lake = Lake(tmp_path, instance)
+        (lake.sources / "oops.yaml").write_text("id: oops\n")
+        defs = build_definitions(lake=lake.lakehouse.root, sources=str(lake.sources))
+        sensor = defs.resolve_sensor_def("catalog_sensor")
+        context = dg.build_sensor_context(instance=instance, resources=defs.resources)
+        result = sensor(context)
+        (request,) = result.dynamic_partitions_requests
+        assert sorted(request.partition_keys) == sorted(SOURCES)
+        instance.add_dynamic_partitions(SOURCE_DIMENSION, list(request.partition_keys))
+        again = sensor(dg.build_sensor_context(instance=instance, resources=defs.resources))
+        assert not again.dynamic_partitions_requests
+        assert "oops.yaml" in again.skip_reason.skip_message
+
+
+def test_schedule_requests_yesterday_for_registered_enabled_sources(tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        lake = Lake(tmp_path, instance)
+        instance.add_dynamic_partitions(SOURCE_DIMENSION, ["market_prices"])
+        defs = build_definitions(lake=lake.lakehouse.root, sources=str(lake.sources))
+        schedule = defs.resolve_schedule_def("daily_capture_schedule")
+        context = dg.build_schedule_context(
+            instance=instance,
+            resources=defs.resources,
+            scheduled_execution_time=dt.datetime(2026, 11, 19, 6, tzinfo=dt.UTC),
+        )
+        requests = schedule(context)
+        assert [r.partition_key for r in requests] == [
+            partition_key("market_prices", dt.date(2026, 11, 18))
+        ]
