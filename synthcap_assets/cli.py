@@ -10,6 +10,7 @@ import time
 import warnings
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -107,6 +108,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
         def on_partition(run) -> None:
             mark = "[green]ok[/green]" if run.success else "[red]failed[/red]"
             note = f" checks failed: {', '.join(run.failed_checks)}" if run.failed_checks else ""
+            if run.warned_checks:
+                note += f" warnings: {', '.join(run.warned_checks)}"
             progress.console.print(
                 f"{mark} {run.source} {run.day}: {len(run.materialized)} assets "
                 f"in {run.seconds:.1f}s{note}",
@@ -151,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    warnings.filterwarnings("ignore", category=UserWarning)
+    # Partitioned checks and multi-partition mappings are beta/preview in Dagster; say it once
+    # in the docs, not on every run.
+    for category in (dg.BetaWarning, dg.PreviewWarning, UserWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
     try:
         # A pipe gets rich's 80 columns; tables here are wider than that.
         console = Console() if sys.stdout.isatty() else Console(width=160)

@@ -36,6 +36,7 @@ class PartitionRun:
     seconds: float
     materialized: list[str]
     failed_checks: list[str]
+    warned_checks: list[str]
     error: str | None
 
 
@@ -95,9 +96,8 @@ def _run_partition(
     materialized = sorted(
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
     )
-    failed_checks = sorted(
-        check.check_name for check in result.get_asset_check_evaluations() if not check.passed
-    )
+    failed = [c for c in result.get_asset_check_evaluations() if not c.passed]
+    warn = dg.AssetCheckSeverity.WARN
     error = "; ".join(step_errors(result)) or ("run failed" if not result.success else None)
     return PartitionRun(
         source=source,
@@ -105,7 +105,8 @@ def _run_partition(
         success=result.success,
         seconds=time.perf_counter() - started,
         materialized=materialized,
-        failed_checks=failed_checks,
+        failed_checks=sorted(c.check_name for c in failed if c.severity != warn),
+        warned_checks=sorted(c.check_name for c in failed if c.severity == warn),
         error=error,
     )
 

@@ -4,13 +4,12 @@ import datetime as dt
 
 import dagster as dg
 
-from synthcap_assets.partitions import SOURCE_DIMENSION, partition_key, source_date_partitions
+from synthcap_assets.partitions import SOURCE_DIMENSION, partition_key
 from synthcap_resources.catalog import CatalogResource
 
 daily_partition_job = dg.define_asset_job(
     "daily_partition_job",
-    selection=dg.AssetSelection.all(include_sources=False),
-    partitions_def=source_date_partitions,
+    selection=dg.AssetSelection.all(),
     description="Every asset of one (source, date) partition, from capture to readiness.",
 )
 

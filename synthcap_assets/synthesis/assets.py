@@ -18,7 +18,7 @@ from synthcap_assets.profile.assets import DRIFT_REPORT, PROFILE, drift_report, 
 from synthcap_assets.quality.assets import QUALITY_REPORT, quality_report
 from synthcap_assets.reads import captured_rows, report_rows
 from synthcap_assets.synthesis.readiness import readiness
-from synthcap_assets.synthesis.synthesize import synthesize
+from synthcap_assets.synthesis.synthesize import SynthesisError, synthesize
 from synthcap_assets.synthesis.utility import column_shapes, utility_score
 from synthcap_resources.catalog import CatalogResource
 from synthcap_resources.lakehouse import LakehouseResource, report_table, synthetic_table
@@ -42,14 +42,17 @@ def synthetic_sample(
     source, day = source_and_day(context)
     spec = catalog.get(source)
     real = without_meta(captured_rows(lakehouse, source, day))
-    result = synthesize(
-        real,
-        profile=report_rows(lakehouse, PROFILE, source, day).drop("source", "date"),
-        epsilon=spec.privacy.epsilon,
-        exclude=columns_to_drop(lakehouse, source, day, spec.pii_columns),
-        synthesizer=spec.privacy.synthesizer,
-        rows=spec.privacy.sample_rows,
-    )
+    try:
+        result = synthesize(
+            real,
+            profile=report_rows(lakehouse, PROFILE, source, day).drop("source", "date"),
+            epsilon=spec.privacy.epsilon,
+            exclude=columns_to_drop(lakehouse, source, day, spec.pii_columns),
+            synthesizer=spec.privacy.synthesizer,
+            rows=spec.privacy.sample_rows,
+        )
+    except SynthesisError as exc:
+        raise SynthesisError(f"source {source!r}, partition {day}: {exc}") from exc
     shapes = column_shapes(real, result.sample, result.columns)
     lakehouse.write_partition(
         report_table(SYNTHETIC_UTILITY),
@@ -127,6 +130,7 @@ def readiness_score(
         rows=captured_rows(lakehouse, source, day).height,
         epsilon=spec.privacy.epsilon,
         synthesized_columns=0 if shapes is None else shapes.height,
+        quasi_identifiers=spec.quasi_identifiers,
     )
     report = as_report_rows(
         pl.DataFrame(

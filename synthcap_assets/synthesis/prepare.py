@@ -258,15 +258,13 @@ def encode(
 
 
 def _decode_binned(codec: ColumnCodec, codes: np.ndarray, rng: np.random.Generator) -> pl.Series:
-    n_bins = len(codec.edges) - 1
-    is_null = codes == codec.null_code if codec.null_code is not None else codes < 0
-    safe = np.clip(codes, 0, n_bins - 1)
     edges = np.asarray(codec.edges, dtype=np.float64)
+    is_null = codes == codec.null_code
+    safe = np.clip(codes, 0, edges.size - 2)
     low, high = edges[safe], edges[safe + 1]
     values = rng.uniform(low, high)
     dtype = codec.dtype
-    whole = dtype.is_integer() or dtype == pl.Date
-    if whole:
+    if dtype.is_integer() or dtype == pl.Date:
         # Round, then pull back inside the bin when the bin holds a whole number at all.
         lo_int, hi_int = np.ceil(low), np.floor(high)
         values = np.where(lo_int <= hi_int, np.clip(np.round(values), lo_int, hi_int), values)
@@ -287,14 +285,10 @@ def _decode_categorical(
 ) -> pl.Series:
     labels = codec.labels.to_list() if codec.labels is not None else []
     other = _other_values(codec, labels, int((codes == codec.other_code).sum()), rng)
-    values = []
-    for code in codes.tolist():
-        if code == codec.other_code:
-            values.append(next(other))
-        elif 0 <= code < len(labels):
-            values.append(labels[code])
-        else:
-            values.append(None)
+    values = [
+        next(other) if code == codec.other_code else labels[code] if code < len(labels) else None
+        for code in codes.tolist()
+    ]
     try:
         return pl.Series(codec.column, values, dtype=codec.dtype, strict=False)
     except (pl.exceptions.PolarsError, TypeError):

@@ -30,6 +30,7 @@ import functools
 import io
 import itertools
 import math
+import numbers
 import time
 import warnings
 from collections.abc import Sequence
@@ -104,7 +105,7 @@ def synthesize(
         raise SynthesisError(
             f"unknown synthesizer {synthesizer!r}: use one of {', '.join(SYNTHESIZERS)}"
         )
-    if not (isinstance(epsilon, int | float) and math.isfinite(epsilon) and epsilon > 0):
+    if not (isinstance(epsilon, numbers.Real) and math.isfinite(epsilon) and epsilon > 0):
         raise SynthesisError(f"epsilon must be a finite number above 0, got {epsilon!r}")
     if rows is not None and rows < 0:
         raise SynthesisError(f"rows must be 0 or more, got {rows}")

@@ -10,7 +10,12 @@ import pytest
 
 from synthcap_assets.profile.stats import profile_frame
 from synthcap_assets.synthesis.prepare import OTHER
-from synthcap_assets.synthesis.synthesize import SynthesisError, SynthesisResult, synthesize
+from synthcap_assets.synthesis.synthesize import (
+    SynthesisError,
+    SynthesisResult,
+    project_to_simplex,
+    synthesize,
+)
 from synthcap_assets.synthesis.utility import column_shapes, utility_score
 
 ALLOWED = ["amount", "visits", "channel", "member", "joined"]
@@ -119,3 +124,17 @@ def test_a_profile_without_its_columns_is_reported():
     df = mixed_frame(n=50)
     with pytest.raises(SynthesisError, match="profile lacks"):
         synthesize(df, profile=pl.DataFrame({"column": ["amount"]}), epsilon=1.0)
+
+
+def test_project_to_simplex_satisfies_the_optimality_conditions():
+    assert project_to_simplex(np.array([3.0, 1.0, -1.0]), 2.0).tolist() == [2.0, 0.0, 0.0]
+    assert project_to_simplex(np.array([0.5, 1.5]), 2.0).tolist() == [0.5, 1.5]
+    assert project_to_simplex(np.array([1.0, 2.0]), 0.0).tolist() == [0.0, 0.0]
+    y = np.random.default_rng(9).normal(10, 30, 40)
+    x = project_to_simplex(y, 250.0)
+    # KKT for min ||x - y||^2 on {x >= 0, sum x = 250}: y - x is one constant t where x > 0,
+    # and y <= t where x == 0.
+    assert (x >= 0).all() and x.sum() == pytest.approx(250.0)
+    t = (y - x)[x > 0]
+    assert np.ptp(t) == pytest.approx(0.0, abs=1e-9)
+    assert (y[x == 0] <= t[0] + 1e-9).all()
