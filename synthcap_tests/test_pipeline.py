@@ -154,15 +154,20 @@ def test_failed_blocking_check_stops_downstream(tmp_path: Path) -> None:
         assert lake.lakehouse.delta_table("reports/readiness_score") is None
 
 
+def _feed(lake: Lake, like: str, source_id: str, text: str) -> None:
+    """A new source shaped like bundled ``like`` whose first day's file holds ``text``."""
+    spec = yaml.safe_load((lake.sources / f"{like}.yaml").read_text())
+    spec.update(id=source_id, location="feed/{date}.csv")
+    (lake.sources / f"{source_id}.yaml").write_text(yaml.safe_dump(spec))
+    (lake.sources / "feed").mkdir(exist_ok=True)
+    (lake.sources / "feed" / f"{DAYS[0]}.csv").write_text(text)
+
+
 def test_malformed_file_fails_clearly_and_writes_nothing(tmp_path: Path) -> None:
     with dg.instance_for_test() as instance:
         lake = Lake(tmp_path, instance)
-        spec = yaml.safe_load((lake.sources / "customers.yaml").read_text())
-        spec.update(id="broken_feed", location="feed/{date}.csv")
-        (lake.sources / "broken_feed.yaml").write_text(yaml.safe_dump(spec))
-        (lake.sources / "feed").mkdir()
-        (lake.sources / "feed" / f"{DAYS[0]}.csv").write_text(
-            'customer_id,name\nC1,Ann\nC2,"unterminated\nC3,x,y,z\n'
+        _feed(
+            lake, "customers", "broken_feed", 'customer_id,name\nC1,Ann\nC2,"unterminated\nC3,x\n'
         )
         result = lake.run("broken_feed", DAYS[0])
         assert not result.success
@@ -175,19 +180,12 @@ def test_malformed_file_fails_clearly_and_writes_nothing(tmp_path: Path) -> None
 def test_wrong_type_fails_clearly_and_writes_nothing(tmp_path: Path) -> None:
     with dg.instance_for_test() as instance:
         lake = Lake(tmp_path, instance)
-        spec = yaml.safe_load((lake.sources / "market_prices.yaml").read_text())
-        spec.update(id="bad_prices", location="feed/{date}.csv")
-        (lake.sources / "bad_prices.yaml").write_text(yaml.safe_dump(spec))
-        (lake.sources / "feed").mkdir()
-        source_file = (
-            Path(__file__).parents[1] / "synthcap_assets/sample_sources/data/market_prices"
-        )
-        text = (source_file / f"{DAYS[0]}.csv").read_text().splitlines()
-        header = text[0].split(",")
-        broken = text[1].split(",")
-        broken[header.index("volume")] = "lots"
-        text[1] = ",".join(broken)
-        (lake.sources / "feed" / f"{DAYS[0]}.csv").write_text("\n".join(text) + "\n")
+        prices = parse_spec(lake.sources / "market_prices.yaml").resolve_location(DAYS[0])
+        lines = Path(prices).read_text().splitlines()
+        header, first = lines[0].split(","), lines[1].split(",")
+        first[header.index("volume")] = "lots"
+        lines[1] = ",".join(first)
+        _feed(lake, "market_prices", "bad_prices", "\n".join(lines) + "\n")
         result = lake.run("bad_prices", DAYS[0])
         message = " ".join(step_errors(result))
         assert "column 'volume' declared int" in message and "'lots'" in message

@@ -39,6 +39,7 @@ from synthcap_assets.privacy.pii_patterns import (
     name_suggests,
     zip_valid,
 )
+from synthcap_resources.catalog import PII_TYPES  # the catalog owns the hint vocabulary
 
 __all__ = [
     "PII_TYPES",
@@ -50,19 +51,6 @@ __all__ = [
     "scan_values_for_pii",
 ]
 
-PII_TYPES = (
-    "person_name",
-    "email",
-    "phone",
-    "address",
-    "birth_date",
-    "card_number",
-    "national_id",
-    "ip_address",
-    "iban",
-    "zip_code",
-    "other",
-)
 DIRECT_IDENTIFIER_TYPES = frozenset(
     {"person_name", "email", "phone", "card_number", "national_id", "iban", "address", "ip_address"}
 )

@@ -10,7 +10,6 @@ import pytest
 from faker import Faker
 
 from synthcap_assets.privacy.pii import (
-    PII_TYPES,
     REPORT_SCHEMA,
     detect_pii,
     iban_valid,
@@ -19,7 +18,6 @@ from synthcap_assets.privacy.pii import (
     scan_values_for_pii,
 )
 from synthcap_assets.privacy.pii_patterns import phone_valid
-from synthcap_resources.catalog import PII_TYPES as CATALOG_PII_TYPES
 
 DAY = dt.date(2025, 6, 1)
 N = 200
@@ -57,10 +55,6 @@ def people() -> pl.DataFrame:
             "city": [fake.city() for _ in range(N)],
         }
     )
-
-
-def test_pii_types_match_catalog() -> None:
-    assert PII_TYPES == CATALOG_PII_TYPES
 
 
 @pytest.mark.parametrize(
