@@ -134,6 +134,17 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     return 1 if failures or not runs else 0
 
 
+def cmd_bench(args: argparse.Namespace, console: Console) -> int:
+    from synthcap_assets.bench.runner import format_table, run_profile_bench, write_json
+
+    document = run_profile_bench(args.rows, args.tools)
+    console.print(format_table(document), highlight=False)
+    if args.json:
+        write_json(document, Path(args.json))
+        console.print(f"wrote {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synthcap", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sql.add_argument("--lake", help="lake root (default $SYNTHCAP_LAKE or ./lakehouse)")
     sql.set_defaults(func=cmd_sql)
+    bench = sub.add_parser("bench", help="benchmarks against peer tools, measured in one run")
+    bench.add_argument("suite", choices=["profile"])
+    bench.add_argument("--rows", type=int, default=10_000_000)
+    bench.add_argument("--json", help="also write the results as JSON to this path")
+    bench.add_argument("--tools", nargs="+", help="a subset of the tools (synthcap always runs)")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
