@@ -16,6 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from synthcap_assets.lineage.cli import add_lineage_parser
+from synthcap_assets.privacy.cli import add_erase_parser
+from synthcap_assets.profile.cli import add_profile_parser
 from synthcap_resources.catalog import CatalogError, scan_catalog, sources_dir
 from synthcap_resources.lakehouse import LakehouseError, LakehouseResource, lake_root
 from synthcap_resources.sql import LakeQueryError, query_lake
@@ -135,9 +138,17 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, console: Console) -> int:
+    if args.suite == "synth":
+        from synthcap_assets.bench.synth import run_from_args
+
+        return run_from_args(args, console)
+    if args.suite == "capture":
+        from synthcap_assets.bench.capture import run_from_args as run_capture
+
+        return run_capture(args, console)
     from synthcap_assets.bench.runner import format_table, run_profile_bench, write_json
 
-    document = run_profile_bench(args.rows, args.tools)
+    document = run_profile_bench(args.rows or 10_000_000, args.tools)
     console.print(format_table(document), highlight=False)
     if args.json:
         write_json(document, Path(args.json))
@@ -161,11 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--lake", help="lake root (default $SYNTHCAP_LAKE or ./lakehouse)")
     sql.set_defaults(func=cmd_sql)
     bench = sub.add_parser("bench", help="benchmarks against peer tools, measured in one run")
-    bench.add_argument("suite", choices=["profile"])
-    bench.add_argument("--rows", type=int, default=10_000_000)
+    bench.add_argument("suite", choices=["profile", "synth", "capture"])
+    bench.add_argument(
+        "--rows", type=int, help="profile: rows (10M); synth: cap per table; capture: rows (1M)"
+    )
+    bench.add_argument("--tables", nargs="+", help="synth: bundled tables (default all)")
+    bench.add_argument("--epsilons", nargs="+", type=float, help="synth: default 0.5 1 3")
+    bench.add_argument("--synthesizers", nargs="+", choices=["mst", "aim"], help="synth")
     bench.add_argument("--json", help="also write the results as JSON to this path")
     bench.add_argument("--tools", nargs="+", help="a subset of the tools (synthcap always runs)")
     bench.set_defaults(func=cmd_bench)
+    add_lineage_parser(sub)
+    add_erase_parser(sub)
+    add_profile_parser(sub)
     return parser
 
 

@@ -1,4 +1,7 @@
-"""Materialization metadata shared by every asset: rows, table URI, Delta version, schema."""
+"""Materialization metadata shared by every asset: rows, table URI, Delta version, schema.
+
+``written_metadata`` also records the write for the asset's OpenLineage events.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from synthcap_assets.lineage.recording import record_write
 from synthcap_resources.lakehouse import WriteResult
 
 
@@ -34,6 +38,7 @@ def written_metadata(
     written: WriteResult, df: pl.DataFrame, headline: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """Metadata for a partition write plus the asset's headline numbers (``None`` ones left out)."""
+    record_write(written, df)
     metadata: dict[str, Any] = {
         "dagster/row_count": written.rows,
         "dagster/column_schema": column_schema(df),

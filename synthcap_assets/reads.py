@@ -1,4 +1,7 @@
-"""Reads every downstream asset shares: a partition of an upstream table, or a clear error."""
+"""Reads every downstream asset shares: a partition of an upstream table, or a clear error.
+
+Each partition read is recorded as an input of the running asset's OpenLineage run.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import datetime as dt
 import polars as pl
 
 from synthcap_assets.columns import DATE_COLUMN
+from synthcap_assets.lineage.recording import record_read
 from synthcap_resources.lakehouse import LakehouseResource, raw_table, report_table
 
 
@@ -21,6 +25,7 @@ def captured_rows(lakehouse: LakehouseResource, source: str, day: dt.date) -> pl
         raise MissingUpstreamError(
             f"source {source!r}, partition {day}: raw_capture has no rows; materialize it first"
         )
+    record_read(raw_table(source), {DATE_COLUMN: day})
     return rows
 
 
@@ -28,9 +33,12 @@ def report_rows(
     lakehouse: LakehouseResource, asset: str, source: str, day: dt.date, *, required: bool = True
 ) -> pl.DataFrame | None:
     """The rows a report asset wrote for (source, day); ``None`` if absent and not required."""
-    rows = lakehouse.read_partition(report_table(asset), {"source": source, "date": day})
+    partition = {"source": source, "date": day}
+    rows = lakehouse.read_partition(report_table(asset), partition)
     if rows is None and required:
         raise MissingUpstreamError(
             f"source {source!r}, partition {day}: {asset} has no rows; materialize it first"
         )
+    if rows is not None:
+        record_read(report_table(asset), partition)
     return rows

@@ -20,7 +20,18 @@ import yaml
 
 # Dagster runs the schedules, so its own cron parser is the judge (not exported publicly).
 from dagster._utils.schedules import is_valid_cron_string
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from synthcap_resources.sources.database_spec import DatabaseSpec
+from synthcap_resources.sources.http_spec import HttpApiSpec
+from synthcap_resources.sources.stream_spec import StreamSpec
 
 SOURCE_ID_PATTERN = r"^[a-z0-9_]+$"
 DEFAULT_SOURCES_DIR = "sources"
@@ -61,21 +72,104 @@ class QualitySpec(BaseModel):
     rules: list[str] = Field(default_factory=list)
     max_age_days: Annotated[int, Field(ge=0)] | None = None
     key_columns: list[str] = Field(default_factory=list)
+    # Weights of the table-level dimensions in the overall score (missing ones weigh 1).
+    weights: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    # Volume: the expected row count per delivery; without it, the trailing history decides.
+    min_rows: Annotated[int, Field(ge=0)] | None = None
+    max_rows: Annotated[int, Field(ge=1)] | None = None
+    # Accuracy against a trusted reference file ({date} optional), joined on its key columns.
+    reference: ReferenceSpec | None = None
+    # Metric anomalies: trailing days compared and the robust z-score that fails the check.
+    anomaly_window: Annotated[int, Field(ge=3, le=365)] = 14
+    anomaly_z: Annotated[float, Field(gt=0)] = 4.0
+
+
+class ReferenceSpec(BaseModel):
+    """A trusted copy of (some of) the source's values, for the accuracy dimension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location: Annotated[str, Field(min_length=1)]
+    format: Literal["csv", "jsonl", "parquet"] = "csv"
+    key: Annotated[list[str], Field(min_length=1)]
+    columns: list[str] = Field(default_factory=list)
+    tolerance: Annotated[float, Field(ge=0)] = 1e-9
+
+
+class ContractSpec(BaseModel):
+    """The schema contract: ``evolve`` (new columns accepted and recorded), ``freeze``
+    (changes refused: the schema check fails) or ``discard_rows`` (bad rows quarantined)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["evolve", "freeze", "discard_rows"] = "evolve"
+    not_null: list[str] = Field(default_factory=list)
+
+
+class ColumnHandling(BaseModel):
+    """What to do with one personal-data column downstream (features, synthesis)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    handling: Literal["drop", "tokenize", "generalize", "keep"]
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _keep_needs_reason(self) -> ColumnHandling:
+        if self.handling == "keep" and not self.reason.strip():
+            raise ValueError("handling 'keep' of a personal-data column needs a 'reason'")
+        return self
 
 
 class PrivacySpec(BaseModel):
+    """Differential privacy per source: epsilon and delta per synthesis, a total epsilon
+    budget that the ledger spends from, the share of epsilon spent on data-derived
+    preprocessing (bounds, bins, categories), public column bounds that cost nothing, and
+    public category lists, per-column handling of personal data and the sensitive columns for
+    l-diversity. Declared bounds and categories must be public knowledge, not read off the data:
+    they are what the synthesizer may emit without spending budget to learn them."""
+
     model_config = ConfigDict(extra="forbid")
 
     epsilon: Annotated[float, Field(gt=0, le=100)] = 1.0
+    delta: Annotated[float, Field(gt=0, lt=1e-3)] = 1e-9
+    budget: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    # "source": every synthesis of the source spends from one budget (days may share people);
+    # "partition": each day has its own, for deliveries whose days hold disjoint people.
+    budget_scope: Literal["source", "partition"] = "source"
+    preprocess_share: Annotated[float, Field(gt=0, lt=1)] = 0.1
     synthesizer: Literal["mst", "aim"] = "mst"
     sample_rows: Annotated[int, Field(ge=0)] | None = None
+    bounds: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    categories: dict[str, list[str]] = Field(default_factory=dict)
+    columns: dict[str, ColumnHandling] = Field(default_factory=dict)
+    sensitive_columns: list[str] = Field(default_factory=list)
+    tokenize_salt_env: str = "SYNTHCAP_TOKEN_SALT"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PrivacySpec:
+        if self.epsilon > self.budget:
+            raise ValueError(f"epsilon {self.epsilon} exceeds the budget {self.budget}")
+        for column, (low, high) in self.bounds.items():
+            if not low < high:
+                raise ValueError(f"bounds of {column!r}: lower {low} must be below upper {high}")
+        return self
 
 
 class DriftSpec(BaseModel):
+    """When a column counts as drifted (defaults after Evidently's; see profile/drift.py)."""
+
     model_config = ConfigDict(extra="forbid")
 
+    # None: KS / chi-square on references of at most small_reference_max rows, else
+    # Wasserstein / Jensen-Shannon; or one method for every column.
+    method: Literal["ks", "wasserstein", "psi", "jensenshannon", "chisquare"] | None = None
+    small_reference_max: Annotated[int, Field(ge=0)] = 1000
     psi_threshold: Annotated[float, Field(gt=0)] = 0.2
     ks_pvalue: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    chisquare_pvalue: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    wasserstein: Annotated[float, Field(gt=0)] = 0.1
+    jensenshannon: Annotated[float, Field(gt=0)] = 0.1
 
 
 class SourceSpec(BaseModel):
@@ -86,15 +180,21 @@ class SourceSpec(BaseModel):
     id: Annotated[str, Field(pattern=SOURCE_ID_PATTERN, max_length=64)]
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
-    kind: Literal["file"]
-    location: Annotated[str, Field(min_length=1)]
-    format: Literal["csv", "jsonl", "json", "parquet"]
+    kind: Literal["file", "http_api", "database", "stream"]
+    # kind file: where each day's file is ('{date}' in the path, globs allowed) and its format.
+    location: Annotated[str, Field(min_length=1)] | None = None
+    format: Literal["csv", "jsonl", "json", "parquet", "excel", "text", "pdf"] | None = None
+    http_api: HttpApiSpec | None = None
+    database: DatabaseSpec | None = None
+    stream: StreamSpec | None = None
     start_date: dt.date
     schedule: str = "0 6 * * *"
     enabled: bool = True
     license: Annotated[str, Field(min_length=1)]
     terms_url: Annotated[str, Field(pattern=r"^https?://")]
     attribution: str = ""
+    # Days a captured partition may be kept; the retention job deletes older ones (None: keep).
+    retention_days: Annotated[int, Field(gt=0)] | None = None
     owner: str = ""
     domain: Domain
     declared_schema: dict[str, Literal[COLUMN_TYPES]] | None = Field(default=None, alias="schema")
@@ -104,6 +204,7 @@ class SourceSpec(BaseModel):
     pii: dict[str, Literal[PII_TYPES]] = Field(default_factory=dict)
     quasi_identifiers: list[str] = Field(default_factory=list)
     quality: QualitySpec = Field(default_factory=QualitySpec)
+    contract: ContractSpec = Field(default_factory=ContractSpec)
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     drift: DriftSpec = Field(default_factory=DriftSpec)
     # Set by the loader: the YAML file this spec came from (relative locations resolve against it).
@@ -125,18 +226,37 @@ class SourceSpec(BaseModel):
 
     @field_validator("location")
     @classmethod
-    def _has_date(cls, value: str) -> str:
-        if "{date}" not in value:
+    def _has_date(cls, value: str | None) -> str | None:
+        if value is not None and "{date}" not in value:
             raise ValueError("must contain '{date}' so each day's file can be found")
         return value
+
+    @model_validator(mode="after")
+    def _kind_block(self) -> SourceSpec:
+        """Each kind needs its own block, and only that one."""
+        if self.kind == "file":
+            if self.location is None or self.format is None:
+                raise ValueError("a file source needs 'location' and 'format'")
+        elif getattr(self, self.kind) is None:
+            raise ValueError(f"a {self.kind} source needs a '{self.kind}' block")
+        for other in ("http_api", "database", "stream"):
+            if other != self.kind and getattr(self, other) is not None:
+                raise ValueError(f"a {self.kind} source cannot have a '{other}' block")
+        return self
 
     @property
     def pii_columns(self) -> list[str]:
         return sorted(self.pii)
 
     def resolve_location(self, day: dt.date) -> str:
-        """The path or URI of this source's file for ``day``."""
-        location = self.location.replace("{date}", day.isoformat())
+        """The path or URI of this source's file for ``day`` (file sources only)."""
+        return self.location_template().replace("{date}", day.isoformat())
+
+    def location_template(self) -> str:
+        """The resolved path or URI of this source's files, ``{date}`` still in it."""
+        if self.location is None:
+            raise CatalogError(f"source {self.id!r} is a {self.kind} source and has no file")
+        location = self.location
         if location.startswith(BUNDLED_SCHEME):
             return str(BUNDLED_SOURCES_DIR / location.removeprefix(BUNDLED_SCHEME))
         if "://" in location or Path(location).is_absolute():

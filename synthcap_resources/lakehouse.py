@@ -5,6 +5,8 @@ This is the only module that writes Delta tables. Layout under the root:
 - ``raw/<source>``, ``features/<source>``, ``synthetic/<source>``: one table per source,
   partitioned by ``_date`` (sources differ in schema; new columns merge in).
 - ``reports/<asset>``: one tidy table per report asset, partitioned by ``source`` and ``date``.
+- ``state/<name>``, ``audit/<name>``: small bookkeeping tables (cursors, captured files,
+  quarantine, alerts, compliance decisions, privacy budget, erasures), appended to.
 
 Writing a partition is one Delta commit that replaces exactly that partition (predicate
 overwrite): never the table, never another partition, never half a partition.
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
-from deltalake import DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 from pydantic import Field
 
@@ -178,3 +180,101 @@ class LakehouseResource(dg.ConfigurableResource):
         for path in sorted((root / REPORTS_FOLDER).glob("*/_delta_log")):
             found[path.parent.name] = str(path.parent)
         return found
+
+    def append(
+        self, table: str, df: pl.DataFrame, partition_by: list[str] | None = None
+    ) -> WriteResult:
+        """Append ``df`` to ``table`` (bookkeeping tables: state, audit, quarantine); a new
+        table is partitioned by ``partition_by``."""
+        return self._commit(
+            table, df, mode="append", commit_properties=None, partition_by=partition_by
+        )
+
+    def append_transaction(
+        self, table: str, df: pl.DataFrame, app_id: str, version: int, partition_by: list[str]
+    ) -> WriteResult | None:
+        """Append ``df`` exactly once: the commit carries the Delta transaction ``(app_id,
+        version)``, and a version at or below the one already committed for ``app_id`` is
+        skipped (returns ``None``). Stream capture commits this way before it acks the broker.
+        """
+        delta = self.delta_table(table)
+        if delta is not None:
+            done = delta.transaction_version(app_id)
+            if done is not None and version <= done:
+                return None
+        properties = CommitProperties(app_transactions=[Transaction(app_id, version)])
+        return self._commit(
+            table, df, mode="append", commit_properties=properties, partition_by=partition_by
+        )
+
+    def committed_transaction(self, table: str, app_id: str) -> int | None:
+        """The last transaction version committed for ``app_id`` on ``table``, if any."""
+        delta = self.delta_table(table)
+        return None if delta is None else delta.transaction_version(app_id)
+
+    def delete_where(self, table: str, predicate: str) -> int:
+        """Delete the rows of ``table`` matching the SQL ``predicate``; returns rows deleted."""
+        delta = self.delta_table(table)
+        if delta is None:
+            return 0
+        try:
+            metrics = delta.delete(predicate)
+        except (DeltaError, ValueError) as exc:
+            raise LakehouseError(f"{table} [{predicate}]: Delta delete failed: {exc}") from exc
+        return int(metrics.get("num_deleted_rows", 0))
+
+    def vacuum(self, table: str) -> list[str]:
+        """Remove every file no longer in the table's latest version (time travel ends here).
+
+        Used after erasure and retention deletes, where old versions must not keep the rows.
+        """
+        delta = self.delta_table(table)
+        if delta is None:
+            return []
+        try:
+            return delta.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+        except (DeltaError, ValueError) as exc:
+            raise LakehouseError(f"{table}: Delta vacuum failed: {exc}") from exc
+
+    def _commit(
+        self,
+        table: str,
+        df: pl.DataFrame,
+        *,
+        mode: str,
+        commit_properties: CommitProperties | None,
+        partition_by: list[str] | None = None,
+    ) -> WriteResult:
+        uri = self.uri(table)
+        try:
+            write_deltalake(
+                uri,
+                df.to_arrow(),
+                mode=mode,
+                partition_by=partition_by,
+                schema_mode="merge",
+                storage_options=self._options(),
+                commit_properties=commit_properties,
+            )
+            version = DeltaTable(uri, storage_options=self._options()).version()
+        except (DeltaError, OSError, ValueError) as exc:
+            raise LakehouseError(f"{table}: Delta {mode} failed: {exc}") from exc
+        return WriteResult(table=table, uri=uri, version=version, rows=df.height, partition={})
+
+    def purge_history(self, table: str) -> list[str]:
+        """Make the latest version the only readable one: vacuum every older data file, then
+        checkpoint and drop the older commit files (they keep column statistics of removed
+        files, i.e. values), restoring the default log retention afterwards. For erasure."""
+        removed = self.vacuum(table)
+        delta = self.delta_table(table)
+        if delta is None:
+            return removed
+        try:
+            delta.alter.set_table_properties({"delta.logRetentionDuration": "interval 0 days"})
+            delta = self.delta_table(table)
+            delta.create_checkpoint()
+            delta.cleanup_metadata()
+            delta.alter.set_table_properties({"delta.logRetentionDuration": "interval 30 days"})
+        except (DeltaError, ValueError, OSError) as exc:
+            raise LakehouseError(f"{table}: purging old versions failed: {exc}") from exc
+        return removed

@@ -7,6 +7,7 @@ and a temporary lake, then checks the lake, re-materialization, blocking checks 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_definitions_load_and_hold_every_asset_and_check() -> None:
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {a.key.to_user_string() for a in ASSETS}
-    assert len(ASSETS) == 8 and len(CHECKS) == 6
+    assert len(ASSETS) == 9 and len(CHECKS) == 8
     assert all(a.partitions_def is not None for a in ASSETS)
 
 
@@ -117,10 +118,17 @@ def test_first_day_has_no_drift_reference_and_second_day_compares(demo_lake) -> 
 def test_no_pii_column_reaches_features_or_synthetic(demo_lake) -> None:
     lake, _ = demo_lake
     pii = {"name", "email", "phone", "address", "birth_date", "card_number", "zip"}
+    generalized = {"birth_date", "zip"}  # quasi-identifiers: features get them coarsened
     for table in ("features/customers", "synthetic/customers"):
-        columns = set(lake.lakehouse.read_table(table).columns)
-        assert not columns & pii, table
-        assert not any(c.startswith(tuple(f"{p}__" for p in pii)) for c in columns), table
+        frame = lake.lakehouse.read_table(table)
+        allowed = generalized if table.startswith("features") else set()
+        columns = set(frame.columns)
+        assert not columns & (pii - allowed), table
+        derived = [c for c in columns if c.startswith(tuple(f"{p}__" for p in pii))]
+        assert {c.split("__")[0] for c in derived} <= allowed, table
+        for column in derived:  # a birth year has a few dozen values, a birth date hundreds
+            per_day = frame.group_by("_date").agg(pl.col(column).n_unique().alias("n"))
+            assert per_day["n"].max() <= 100, column
 
 
 def test_rematerializing_a_partition_leaves_one_copy_and_others_untouched(demo_lake) -> None:
@@ -198,7 +206,7 @@ def test_bad_spec_fails_its_own_runs_only(tmp_path: Path) -> None:
         (lake.sources / "oops.yaml").write_text("id: oops\ntitle: x\nkind: file\n")
         result = lake.run("oops", DAYS[0])
         message = " ".join(step_errors(result))
-        assert "oops.yaml" in message and "field 'location'" in message
+        assert "oops.yaml" in message and "field 'license'" in message
         assert lake.run("market_prices", DAYS[0]).success
 
 
@@ -233,3 +241,51 @@ def test_schedule_requests_yesterday_for_registered_enabled_sources(tmp_path: Pa
         assert [r.partition_key for r in requests] == [
             partition_key("market_prices", dt.date(2026, 11, 18))
         ]
+
+
+def test_range_profile_from_day_profiles_equals_a_direct_profile(
+    demo_lake: tuple[Lake, dict], capsys: pytest.CaptureFixture
+) -> None:
+    from synthcap_assets.cli import main
+    from synthcap_assets.profile.cli import range_profile
+    from synthcap_assets.profile.stats import profile_frame
+
+    lake, _ = demo_lake
+    merged, days = range_profile(lake.lakehouse, "customers", DAYS[0], DAYS[1])
+    assert days == list(DAYS)
+    raw = pl.concat(
+        [lake.lakehouse.read_partition(raw_table("customers"), {"_date": d}) for d in DAYS],
+        how="diagonal_relaxed",
+    )
+    direct = {r["column"]: r for r in profile_frame(raw).iter_rows(named=True)}
+    for row in merged.iter_rows(named=True):
+        want = direct[row["column"]]
+        assert (row["count"], row["nulls"]) == (want["count"], want["nulls"])
+        if want["distinct_exact"]:
+            assert row["distinct"] == want["distinct"]
+        if want["mean"] is not None:
+            assert row["mean"] == pytest.approx(want["mean"], rel=1e-9)
+            assert row["min"] == want["min"] and row["max"] == want["max"]
+    assert (
+        main(
+            [
+                "profile",
+                "--source",
+                "customers",
+                "--from",
+                str(DAYS[0]),
+                "--to",
+                str(DAYS[1]),
+                "--lake",
+                lake.lakehouse.root,
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    printed = {r["column"]: r for r in json.loads(capsys.readouterr().out)}
+    assert printed.keys() == direct.keys()
+    assert all(printed[c]["count"] == direct[c]["count"] for c in printed)
+    missing = ["profile", "--source", "nope", "--from", "2026-11-16", "--to", "2026-11-17"]
+    assert main([*missing, "--lake", lake.lakehouse.root]) == 1

@@ -1,4 +1,10 @@
-"""Schedules: every day, materialize yesterday's partition of every enabled, registered source."""
+"""Schedules: every day, capture yesterday's partition of every enabled, registered source.
+
+The schedule only captures (``raw_capture`` and its blocking checks); the downstream assets
+follow on their own through declarative automation (``automation/conditions.py``).
+``daily_partition_job`` (every asset of a partition in one run) is what ``synthcap demo`` and
+manual runs use.
+"""
 
 import datetime as dt
 
@@ -13,6 +19,12 @@ daily_partition_job = dg.define_asset_job(
     description="Every asset of one (source, date) partition, from capture to readiness.",
 )
 
+daily_capture_job = dg.define_asset_job(
+    "daily_capture_job",
+    selection=dg.AssetSelection.assets("raw_capture"),
+    description="Capture one (source, date) partition; downstream assets follow by automation.",
+)
+
 
 def sources_due(specs: dict, registered: set[str], day: dt.date) -> list[str]:
     """Enabled, registered sources whose data starts on or before ``day``."""
@@ -24,14 +36,15 @@ def sources_due(specs: dict, registered: set[str], day: dt.date) -> list[str]:
 
 
 @dg.schedule(
-    job=daily_partition_job,
+    job=daily_capture_job,
     cron_schedule="0 6 * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def daily_capture_schedule(
     context: dg.ScheduleEvaluationContext, catalog: CatalogResource
 ) -> list[dg.RunRequest] | dg.SkipReason:
-    """Requests yesterday's partition for every enabled source, one run per source."""
+    """Requests the capture of yesterday's partition for every enabled source, one run per
+    source; downstream assets follow by automation once the capture's checks pass."""
     day = context.scheduled_execution_time.date() - dt.timedelta(days=1)
     specs, _ = catalog.scan()
     registered = set(context.instance.get_dynamic_partitions(SOURCE_DIMENSION))

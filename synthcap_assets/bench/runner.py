@@ -79,7 +79,8 @@ def run_profile_bench(rows: int, tools: list[str] | None = None, seed: int = 0) 
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
             "python": platform.python_version(),
             "method": "one fresh process per tool; table built in memory first (polars); "
-            "imports and JIT compilation warmed on 10k rows outside the clock; peak_mb is "
+            "imports warmed on 10k rows outside the clock (synthcap: JIT compilation "
+            "warmed on a same-sized table, other seed); peak_mb is "
             "the Linux high-water mark above the process size with the table loaded",
         },
     }

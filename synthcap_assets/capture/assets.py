@@ -5,13 +5,25 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from synthcap_assets.capture.commit import after_commit, commit_rows
 from synthcap_assets.capture.conform import POLARS_TYPES, add_capture_columns, conform
+from synthcap_assets.capture.contract_store import (
+    contract_metadata,
+    enforce_contract,
+    refused_changes,
+)
+from synthcap_assets.capture.quarantine import append_quarantine, write_quarantine
 from synthcap_assets.columns import DATE_COLUMN, data_columns
+from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
+from synthcap_assets.lineage.recording import record_source_read
 from synthcap_assets.metadata import preview, written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
+from synthcap_assets.privacy.erasure import without_erased
 from synthcap_resources.catalog import CatalogResource
 from synthcap_resources.lakehouse import LakehouseResource, raw_table
-from synthcap_resources.sources.files import read_source_file
+from synthcap_resources.sources.base import DateWindow
+from synthcap_resources.sources.registry import SourcesResource
+from synthcap_resources.sources.state import latest_cursor
 
 
 @dg.asset(
@@ -19,17 +31,44 @@ from synthcap_resources.sources.files import read_source_file
     group_name="capture",
     kinds={"delta", "polars"},
 )
+@emits_lineage
 def raw_capture(
-    context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
+    context: dg.AssetExecutionContext,
+    lakehouse: LakehouseResource,
+    catalog: CatalogResource,
+    sources: SourcesResource,
 ) -> dg.MaterializeResult:
     """The source's rows for the day, as captured, conformed to its declared schema, with
     ``_source``, ``_date`` and ``_captured_at`` added; stored in ``raw/<source>``."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
     where = f"source {source!r}, partition {day.isoformat()}"
-    rows = conform(read_source_file(spec, day), spec.declared_schema, where)
-    rows = add_capture_columns(rows, source, day, dt.datetime.now(dt.UTC))
-    written = lakehouse.write_partition(raw_table(source), rows, {DATE_COLUMN: day})
+    # Compliance first: a refused source raises here, with only its audit row written.
+    decisions = sources.check_compliance(spec, day, lakehouse)
+    batch = sources.connector(spec.kind).read(
+        spec, DateWindow.of_day(day), latest_cursor(lakehouse, source)
+    )
+    for origin in batch.origins:
+        record_source_read(origin)
+    # The schema contract decides what may land; rejected rows go to quarantine (one call).
+    delivered = conform(batch.rows, None, where)
+    checked = enforce_contract(lakehouse, spec, delivered, day)
+    kept, erased = without_erased(lakehouse, source, checked.rows)  # recorded erasures stay out
+    if erased:
+        context.log.info(f"{where}: {erased} rows left out by recorded erasures")
+    rows = add_capture_columns(kept, source, day, dt.datetime.now(dt.UTC))
+    written = commit_rows(lakehouse, source, day, rows, batch)
+    rejected = [r for r in (batch.rejected, checked.rejected) if r is not None]
+    if batch.transaction is None:
+        write_quarantine(lakehouse, source, day, rejected)
+    elif written is not None:  # a new stream batch: its day holds earlier batches' rejects too
+        append_quarantine(lakehouse, source, day, rejected)
+    state = after_commit(lakehouse, source, day, batch)
+    if written is None:
+        context.log.info(f"{where}: batch {batch.transaction} was already committed")
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": 0, "already_committed": str(batch.transaction)}
+        )
     context.log.info(f"{where}: captured {rows.height} rows into {written.uri}")
     undeclared = [
         c for c in data_columns(rows) if spec.declared_schema and c not in spec.declared_schema
@@ -39,10 +78,15 @@ def raw_capture(
             written,
             rows,
             {
-                "source_location": spec.resolve_location(day),
+                "source_kind": spec.kind,
+                "source_locations": batch.origins,
                 "license": spec.license,
+                "compliance": [f"{d.check}: {d.reason}" for d in decisions],
+                "rows_quarantined": sum(r.height for r in rejected),
+                **state,
                 "columns": len(data_columns(rows)),
                 "undeclared_columns": undeclared,
+                **contract_metadata(checked),
                 "preview": preview(rows),
             },
         )
@@ -55,6 +99,7 @@ def _raw_rows(context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResour
 
 
 @dg.asset_check(asset=raw_capture, blocking=True, partitions_def=source_date_partitions)
+@emits_check_lineage
 def raw_capture_not_empty(
     context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource
 ) -> dg.AssetCheckResult:
@@ -80,21 +125,26 @@ def schema_mismatches(rows: pl.DataFrame, declared: dict[str, str]) -> list[str]
 
 
 @dg.asset_check(asset=raw_capture, blocking=True, partitions_def=source_date_partitions)
+@emits_check_lineage
 def raw_capture_conforms_to_schema(
     context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.AssetCheckResult:
-    """Every declared column is present in the stored partition with its declared type."""
+    """Every declared column is present in the stored partition with its declared type, and
+    the delivery made no change its contract refused (mode ``freeze``)."""
     source, day, rows = _raw_rows(context, lakehouse)
-    declared = catalog.get(source).declared_schema
+    spec = catalog.get(source)
+    declared = spec.declared_schema or {}
     if rows is None:
         return dg.AssetCheckResult(passed=False, description=f"no rows for {source} on {day}")
-    if not declared:
-        return dg.AssetCheckResult(
-            passed=True, metadata={"declared_columns": 0}, description="no declared schema"
-        )
-    problems = schema_mismatches(rows, declared)
+    problems = schema_mismatches(rows, declared) + refused_changes(lakehouse, source, day)
     return dg.AssetCheckResult(
         passed=not problems,
-        metadata={"declared_columns": len(declared), "problems": dg.MetadataValue.json(problems)},
+        metadata={
+            "declared_columns": len(declared),
+            "contract_mode": spec.contract.mode,
+            "problems": dg.MetadataValue.json(problems),
+            "observed": "; ".join(problems) or "conforms",
+            "expected": f"conforms to the {'declared' if declared else 'inferred'} contract",
+        },
         description="; ".join(problems) or None,
     )

@@ -1,16 +1,26 @@
 """Dagster wiring for features: the ``feature_set`` asset and its no-PII gate."""
 
 import dagster as dg
+import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import DATE_COLUMN, as_source_rows, without_meta
 from synthcap_assets.features.build import build_features, feature_lineage
+from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
+from synthcap_assets.lineage.recording import record_column_lineage
 from synthcap_assets.metadata import preview, written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
-from synthcap_assets.privacy.assets import columns_to_drop, no_pii_check, privacy_report
+from synthcap_assets.privacy.assets import (
+    columns_to_drop,
+    no_pii_check,
+    pii_handling,
+    privacy_report,
+)
+from synthcap_assets.privacy.handling import FEATURE_HANDLINGS, apply_handling
+from synthcap_assets.privacy.tokens import token_key
 from synthcap_assets.reads import captured_rows
 from synthcap_resources.catalog import CatalogResource
-from synthcap_resources.lakehouse import LakehouseResource, features_table
+from synthcap_resources.lakehouse import LakehouseResource, features_table, raw_table
 
 
 @dg.asset(
@@ -19,6 +29,7 @@ from synthcap_resources.lakehouse import LakehouseResource, features_table
     group_name="features",
     kinds={"delta", "polars"},
 )
+@emits_lineage
 def feature_set(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
@@ -27,8 +38,16 @@ def feature_set(
     word counts for text. PII columns are never copied in. Stored in ``features/<source>``."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
-    rows = without_meta(captured_rows(lakehouse, source, day))
-    excluded = columns_to_drop(lakehouse, source, day, spec.pii_columns)
+    captured = without_meta(captured_rows(lakehouse, source, day))
+    excluded = columns_to_drop(lakehouse, source, day, spec.pii_columns, FEATURE_HANDLINGS)
+    handled = pii_handling(lakehouse, source, day).filter(~pl.col("column").is_in(excluded))
+    rows, treated = apply_handling(
+        captured,
+        dict(zip(handled["column"], handled["handling"], strict=True)),
+        dict(zip(handled["column"], handled["pii_type"], strict=True)),
+        token_key(spec.privacy.tokenize_salt_env),
+    )
+    excluded = sorted(set(excluded) | (set(captured.columns) - set(rows.columns)))
     features = build_features(
         rows,
         domain=spec.domain.value,
@@ -36,6 +55,11 @@ def feature_set(
         time_column=spec.time_column,
         entity_column=spec.entity_column,
         text_column=spec.text_column,
+        passthrough=[c for c, how in treated.items() if how == "tokenized"],
+    )
+    derived_from = feature_lineage(rows.columns, features)
+    record_column_lineage(
+        features_table(source), raw_table(source), derived_from, "feature extraction"
     )
     stored = as_source_rows(features, source, day)
     written = lakehouse.write_partition(features_table(source), stored, {DATE_COLUMN: day})
@@ -46,7 +70,8 @@ def feature_set(
             {
                 "features": features.width,
                 "excluded_pii_columns": excluded,
-                "derived_from": feature_lineage(rows.columns, features),
+                "treated_pii_columns": treated,
+                "derived_from": derived_from,
                 "preview": preview(features),
             },
         )
@@ -54,8 +79,9 @@ def feature_set(
 
 
 @dg.asset_check(asset=feature_set, blocking=True, partitions_def=source_date_partitions)
+@emits_check_lineage
 def feature_set_has_no_pii(
     context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.AssetCheckResult:
     """No PII column, and no PII-shaped value, is in the feature set."""
-    return no_pii_check(context, lakehouse, catalog, features_table)
+    return no_pii_check(context, lakehouse, catalog, features_table, FEATURE_HANDLINGS)

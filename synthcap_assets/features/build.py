@@ -57,6 +57,7 @@ def build_features(
     entity_column: str | None = None,
     text_column: str | None = None,
     max_categories: int = 20,
+    passthrough: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Model-ready features of ``df`` for ``domain`` (tabular, timeseries, financial or text).
 
@@ -64,7 +65,8 @@ def build_features(
     generic features (:mod:`.generic`) of every other usable column, then for timeseries and
     financial the per-entity series features (:mod:`.timeseries`) of each numeric column, for
     financial the OHLCV indicators, and for text the text features (:mod:`.text`) of
-    ``text_column``. Timeseries and financial rows come sorted by (entity, time); otherwise the
+    ``text_column``. ``passthrough`` columns (tokenized identifiers) are copied as they are,
+    after the keys. Timeseries and financial rows come sorted by (entity, time); otherwise the
     input order is kept. Raises ``ValueError`` for an unknown domain, a named column the frame
     lacks, a text domain without ``text_column``, or two features that would share a name.
     """
@@ -75,7 +77,8 @@ def build_features(
     work = sort_series(df, entity_column, time_column) if series_like else df
 
     keys = [c for c in dict.fromkeys((entity_column, time_column)) if c and c not in banned]
-    usable = [c for c in data_columns(df) if c not in banned]
+    keys += [c for c in passthrough if c in df.columns and c not in banned and c not in keys]
+    usable = [c for c in data_columns(df) if c not in banned and c not in set(passthrough)]
     # The entity and the text are identifiers/raw content, not values to scale or one-hot.
     generic_inputs = [c for c in usable if c not in (entity_column, text_column)]
     calendar_only = [time_column] if time_column else []

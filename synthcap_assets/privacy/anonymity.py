@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from synthcap_assets.privacy.risk import class_sizes
+
 __all__ = [
     "AGE_BAND_YEARS",
     "ZIP_PREFIX_DIGITS",
@@ -26,6 +28,7 @@ __all__ = [
 
 AGE_BAND_YEARS = 5
 ZIP_PREFIX_DIGITS = 3
+GENERALIZABLE_TYPES = frozenset({"birth_date", "zip_code", "age"})
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,9 @@ def generalize(df: pl.DataFrame, columns: Mapping[str, str]) -> pl.DataFrame:
 
 
 def _class_sizes(df: pl.DataFrame, quasi_identifiers: Sequence[str]) -> pl.Series:
-    """Per record, the size of its equivalence class."""
-    qis = list(quasi_identifiers)
-    return df.select(pl.len().over(qis).alias("size")).to_series()
+    """Per record, the size of its equivalence class (group counts by the JAX kernel on the
+    encoded QI combinations, see :mod:`.risk`)."""
+    return pl.Series("size", class_sizes(df, list(quasi_identifiers)))
 
 
 def k_anonymity(df: pl.DataFrame, quasi_identifiers: Sequence[str]) -> int:

@@ -1,18 +1,20 @@
 """Dagster wiring for privacy: the ``privacy_report`` asset."""
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import DATE_COLUMN, as_report_rows, without_meta
+from synthcap_assets.lineage.hooks import emits_lineage
 from synthcap_assets.metadata import written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
-from synthcap_assets.privacy.anonymity import assess_anonymity
+from synthcap_assets.privacy.anonymity import assess_anonymity, generalize
 from synthcap_assets.privacy.checks import pii_leaks
-from synthcap_assets.privacy.pii import detect_pii
+from synthcap_assets.privacy.pii import detect_pii, handled_columns
+from synthcap_assets.privacy.risk import assess_risk
 from synthcap_assets.reads import captured_rows, report_rows
 from synthcap_resources.catalog import CatalogResource
 from synthcap_resources.lakehouse import LakehouseResource, report_table
@@ -26,21 +28,31 @@ PRIVACY_REPORT = "privacy_report"
     group_name="privacy",
     kinds={"delta", "polars"},
 )
+@emits_lineage
 def privacy_report(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
     """PII found in the day's capture, one row per column (type, share matched, confidence,
-    direct or quasi identifier, handling), plus a ``*`` row with the k-anonymity of the
-    quasi-identifier set, raw and generalized, and the share of unique records."""
+    direct or quasi identifier, handling and why), plus a ``*`` row with the k-anonymity of the
+    quasi-identifier set, raw and generalized, the share of unique records, the per-record
+    re-identification risk (max, mean, share above 1/5) and the l-diversity of the catalog's
+    sensitive columns, both after generalization."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
     rows = without_meta(captured_rows(lakehouse, source, day))
     pii = detect_pii(
-        rows, hints=spec.pii, quasi_identifiers=spec.quasi_identifiers, partition_date=day
+        rows,
+        hints=spec.pii,
+        quasi_identifiers=spec.quasi_identifiers,
+        partition_date=day,
+        handling={c: (h.handling, h.reason) for c, h in spec.privacy.columns.items()},
     )
     quasi = pii.filter(pl.col("quasi_identifier"))
     qi_types = {r["column"]: r["pii_type"] or "other" for r in quasi.iter_rows(named=True)}
     anonymity = assess_anonymity(rows, list(qi_types), qi_types)
+    sensitive = spec.privacy.sensitive_columns
+    risk = assess_risk(generalize(rows, qi_types), list(qi_types), sensitive)
+    diversity = [v for v in risk.l_diversity.values() if v is not None]
     table_row = pl.DataFrame(
         {
             "column": ["*"],
@@ -49,7 +61,13 @@ def privacy_report(
             "unique_share": [anonymity.unique_share],
             "unique_share_generalized": [anonymity.unique_share_generalized],
             "quasi_identifiers": [", ".join(anonymity.quasi_identifiers)],
-        }
+            "max_record_risk": [risk.max_risk],
+            "mean_record_risk": [risk.mean_risk],
+            "high_risk_share": [risk.high_risk_share],
+            "l_diversity": [min(diversity) if diversity else None],
+            "sensitive_columns": [", ".join(sensitive)],
+        },
+        schema_overrides={"l_diversity": pl.Int64},
     )
     report = as_report_rows(pl.concat([pii, table_row], how="diagonal_relaxed"), source, day)
     written = lakehouse.write_partition(
@@ -67,20 +85,34 @@ def privacy_report(
                 "k_anonymity": anonymity.k,
                 "k_anonymity_generalized": anonymity.k_generalized,
                 "unique_share": anonymity.unique_share,
+                "mean_record_risk": risk.mean_risk,
+                "high_risk_share": risk.high_risk_share,
+                "l_diversity": risk.l_diversity,
             },
         )
     )
 
 
 def columns_to_drop(
-    lakehouse: LakehouseResource, source: str, day: dt.date, hinted: list[str]
+    lakehouse: LakehouseResource,
+    source: str,
+    day: dt.date,
+    hinted: list[str],
+    allow: Sequence[str] = ("keep",),
 ) -> list[str]:
-    """Columns never copied downstream: the catalog's PII hints plus detected identifiers."""
+    """Columns never copied downstream as they are: the catalog's PII hints and detected PII,
+    except those whose handling is in ``allow`` (``keep`` for synthesis; features also take
+    tokenized and generalized columns, see ``privacy.handling``)."""
     report = report_rows(lakehouse, PRIVACY_REPORT, source, day)
-    detected = report.filter(
-        pl.col("direct_identifier").fill_null(False) | (pl.col("handling") == "drop")
-    )["column"].to_list()
-    return sorted(set(hinted) | set(detected))
+    allowed = set(report.filter(pl.col("handling").is_in(list(allow)))["column"].to_list())
+    return sorted((set(hinted) - allowed) | set(handled_columns(report, allow)))
+
+
+def pii_handling(lakehouse: LakehouseResource, source: str, day: dt.date) -> pl.DataFrame:
+    """The privacy report's column, pii_type and handling rows of the day's PII columns."""
+    report = report_rows(lakehouse, PRIVACY_REPORT, source, day)
+    pii = pl.col("pii_type").is_not_null() | pl.col("direct_identifier").fill_null(False)
+    return report.filter(pii & (pl.col("column") != "*")).select("column", "pii_type", "handling")
 
 
 def no_pii_check(
@@ -88,14 +120,17 @@ def no_pii_check(
     lakehouse: LakehouseResource,
     catalog: CatalogResource,
     table_of: Callable[[str], str],
+    allow: Sequence[str] = ("keep",),
 ) -> dg.AssetCheckResult:
-    """The check behind every no-PII gate: the derived partition holds no PII column or value."""
+    """The check behind every no-PII gate: the derived partition holds no PII column or value
+    (columns whose handling is in ``allow`` may stay, treated)."""
     source, day = source_and_day(context)
     derived = lakehouse.read_partition(table_of(source), {DATE_COLUMN: day})
     if derived is None:
         return dg.AssetCheckResult(passed=False, description=f"no rows for {source} on {day}")
     leaks = pii_leaks(
-        derived, columns_to_drop(lakehouse, source, day, catalog.get(source).pii_columns)
+        derived,
+        columns_to_drop(lakehouse, source, day, catalog.get(source).pii_columns, allow),
     )
     return dg.AssetCheckResult(
         passed=not leaks,

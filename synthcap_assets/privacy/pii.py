@@ -18,7 +18,8 @@ Each data column is classified, in this order of precedence:
 
 ``handling`` is "drop" for direct identifiers and for columns hinted as "other" (declared
 personal data of unknown shape cannot be generalised), "generalize" for quasi-identifiers and
-"keep" otherwise.
+"keep" otherwise; the catalog may set it per column (``privacy.columns``: drop, tokenize,
+generalize, or keep with a reason), which wins. ``handling_reason`` says why, in words.
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ REPORT_SCHEMA = pl.Schema(
         "direct_identifier": pl.Boolean,
         "quasi_identifier": pl.Boolean,
         "handling": pl.String,
+        "handling_reason": pl.String,
     }
 )
+HANDLINGS = ("drop", "tokenize", "generalize", "keep")
 
 
 def _is_string(dtype: pl.DataType) -> bool:
@@ -210,15 +213,21 @@ def detect_pii(
     quasi_identifiers: Sequence[str] = (),
     partition_date: dt.date | None = None,
     sample_rows: int = 5000,
+    handling: Mapping[str, tuple[str, str]] | None = None,
 ) -> pl.DataFrame:
     """One row per data column of ``df`` saying whether and how it holds PII.
 
     ``hints`` (column -> one of :data:`PII_TYPES`) come from the catalog; hints for columns the
     frame lacks are ignored. ``partition_date`` is the day ages are computed at (default today).
     At most ``sample_rows`` rows (a seeded random sample) are inspected. For a column with no
-    PII, ``confidence`` is the highest share any value pattern reached. Schema:
+    PII, ``confidence`` is the highest share any value pattern reached. ``handling`` (column ->
+    (handling, reason), from the catalog) overrides the default handling. Schema:
     :data:`REPORT_SCHEMA`.
     """
+    overrides = dict(handling or {})
+    wrong = {c: h for c, (h, _) in overrides.items() if h not in HANDLINGS}
+    if wrong:
+        raise ValueError(f"unknown handling {wrong}; use one of {', '.join(HANDLINGS)}")
     hints = dict(hints or {})
     bad = {c: t for c, t in hints.items() if t not in PII_TYPES}
     if bad:
@@ -233,12 +242,15 @@ def detect_pii(
     for column in data_columns(df):
         kind, by, share, confidence, direct = _classify(sample[column], hints.get(column), on)
         is_quasi = column in quasi or kind in QUASI_IDENTIFIER_TYPES or is_gender_like(column)
-        if direct or kind == "other":
-            handling = "drop"
+        if column in overrides:
+            chosen, reason = overrides[column]
+            reason = f"catalog: {reason}" if reason else "catalog"
+        elif direct or kind == "other":
+            chosen, reason = "drop", "direct identifier" if direct else "declared personal data"
         elif is_quasi:
-            handling = "generalize"
+            chosen, reason = "generalize", "quasi-identifier: coarsened to protect k-anonymity"
         else:
-            handling = "keep"
+            chosen, reason = "keep", "no PII" if kind is None else "PII in few rows: kept, watched"
         rows.append(
             {
                 "column": column,
@@ -248,10 +260,18 @@ def detect_pii(
                 "confidence": min(1.0, max(0.0, confidence)),
                 "direct_identifier": direct,
                 "quasi_identifier": is_quasi,
-                "handling": handling,
+                "handling": chosen,
+                "handling_reason": reason,
             }
         )
     return pl.DataFrame(rows, schema=REPORT_SCHEMA)
+
+
+def handled_columns(report: pl.DataFrame, allow: Sequence[str]) -> list[str]:
+    """PII columns of a report whose handling is not in ``allow``: what a derived table must
+    not hold as is (``allow=("keep",)`` for synthesis; features also allow tokenize/generalize)."""
+    pii = pl.col("pii_type").is_not_null() | pl.col("direct_identifier").fill_null(False)
+    return report.filter(pii & ~pl.col("handling").is_in(list(allow)))["column"].to_list()
 
 
 def pii_columns(report: pl.DataFrame) -> list[str]:

@@ -5,13 +5,18 @@ contain an X somewhere?" (``TEXT_FINDERS``). Regexes alone give many false posit
 recogniser that can be validated is: card numbers by the Luhn checksum, IBANs by ISO 13616
 mod-97, IP addresses by the standard library's ``ipaddress`` parser.
 
-Phone numbers use a small parser of our own rather than the ``phonenumbers`` package, which is
-not a project dependency: it accepts 7-15 digits (the E.164 limit) once ``+ ( ) - .`` and spaces
-are stripped, an optional extension, and rejects shapes that are really dates, IPv4 addresses
-or decimals. It checks shape only, not whether a number is assigned in its country.
+Phone numbers pass two gates: a shape check of our own (7-15 digits, the E.164 limit, once
+``+ ( ) - .`` and spaces are stripped, an optional extension; no dates, IPv4 addresses or
+decimals), then Google's libphonenumber rules (the ``phonenumbers`` package): the number must
+parse, international ones (``+`` or ``00``) by their country code, national ones as US
+numbers, and have a
+possible length for its country. Whether a number is actually assigned is not checked
+(synthetic test data uses unassigned ranges on purpose).
 
-Person names and street addresses have no reliable value pattern, so ``name_suggests`` reads
-them (and zip codes and birth dates, which are then value-checked) off the column name.
+Person names and street addresses have no reliable whole-value pattern, so ``name_suggests``
+reads them (and zip codes and birth dates, which are then value-checked) off the column name.
+Inside free text they are found by context: an honorific or "my name is" before a capitalised
+name, a house number before a street name and a street suffix, a birth keyword before a date.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+
+import phonenumbers
 
 _EMAIL = (
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
@@ -120,13 +127,24 @@ def phone_valid(s: str) -> bool:
     if "(" in text and not re.search(r"\(\d{1,5}\)", text):
         return False
     separators = {ch for ch in text if not ch.isdigit()}
-    if not separators:
-        # A bare run of digits is only phone-like at full national length.
-        return digits >= 10
-    if separators == {"."}:
-        # One dot is a decimal; four groups of <= 3 digits is an IPv4 address.
-        return text.count(".") >= 2 and not ip_valid(text)
-    return True
+    if not separators and digits < 10:
+        return False  # a bare run of digits is only phone-like at full national length
+    # One dot is a decimal; four groups of <= 3 digits is an IPv4 address.
+    if separators == {"."} and (text.count(".") < 2 or ip_valid(text)):
+        return False
+    return _libphonenumber_possible(text)
+
+
+def _libphonenumber_possible(text: str) -> bool:
+    """libphonenumber's verdict: parses (international by country code, else as a US number)
+    and has a possible length for its country."""
+    if text.startswith("00"):
+        text = "+" + text[2:]  # 00 is the international call prefix in most countries
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else "US")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_possible_number(number)
 
 
 def zip_valid(s: str) -> bool:
@@ -181,6 +199,31 @@ def _finds_phone(text: str) -> bool:
     return any(phone_valid(m.group(0)) for m in PHONE_IN_TEXT.finditer(text))
 
 
+_HONORIFIC_NAME = re.compile(
+    r"\b(?:(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?|[Mm]y name is|[Tt]his is)\s+[A-Z][a-z]+"
+    r"(?:[ -][A-Z][a-z]+)?\b"
+)
+_STREET_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
+    r"Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Square|Sq)\b"
+)
+_BIRTH_DATE_IN_TEXT = re.compile(
+    r"\b(?:born|dob|d\.o\.b\.|date of birth|birthday)\b[\s:,-]*(?:on\s+|is\s+)?"
+    r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+    r"|[A-Z][a-z]+ \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]+ \d{4})",
+    re.IGNORECASE,
+)
+# "This is" only names someone when a capitalised word follows that is not a common word.
+_NOT_NAMES = frozenset({"The", "This", "That", "It", "My", "Your", "Our", "A", "An", "Not"})
+
+
+def _finds_name(text: str) -> bool:
+    for match in _HONORIFIC_NAME.finditer(text):
+        if match.group(0).split()[-1].split("-")[0] not in _NOT_NAMES:
+            return True
+    return False
+
+
 # Recognisers for PII embedded anywhere inside free text.
 TEXT_FINDERS: dict[str, Callable[[str], bool]] = {
     "email": lambda text: "@" in text and _finds(EMAIL_IN_TEXT, email_valid)(text),
@@ -189,6 +232,9 @@ TEXT_FINDERS: dict[str, Callable[[str], bool]] = {
     "national_id": _finds(SSN_IN_TEXT, ssn_valid),
     "ip_address": _finds_ip,
     "iban": _finds(IBAN_IN_TEXT, iban_valid),
+    "person_name": _finds_name,
+    "address": lambda text: _STREET_ADDRESS.search(text) is not None,
+    "birth_date": lambda text: _BIRTH_DATE_IN_TEXT.search(text) is not None,
 }
 
 

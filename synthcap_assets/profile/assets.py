@@ -7,15 +7,19 @@ import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import as_report_rows
+from synthcap_assets.kernels.drift import DriftThresholds
+from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
 from synthcap_assets.metadata import written_metadata
 from synthcap_assets.partitions import previous_day_mapping, source_and_day, source_date_partitions
 from synthcap_assets.profile.drift import drift_against_profile, drift_summary
 from synthcap_assets.profile.stats import profile_frame, profile_summary
+from synthcap_assets.profile.timeseries import timeseries_profile
 from synthcap_assets.reads import captured_rows, report_rows
-from synthcap_resources.catalog import CatalogResource
+from synthcap_resources.catalog import CatalogResource, Domain, DriftSpec
 from synthcap_resources.lakehouse import LakehouseResource, report_table
 
 PROFILE = "profile"
+TIMESERIES_PROFILE = "timeseries_profile"
 DRIFT_REPORT = "drift_report"
 
 
@@ -25,18 +29,34 @@ DRIFT_REPORT = "drift_report"
     group_name="profile",
     kinds={"delta", "polars"},
 )
+@emits_lineage(profile_output=True)
 def profile(
-    context: dg.AssetExecutionContext, lakehouse: LakehouseResource
+    context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    """Statistical profile of the day's capture, one row per column: counts, nulls, distinct,
-    moments, min/max, percentiles, histogram, top values and the inferred semantic type."""
+    """Statistical profile of the day's capture, one row per column, computed by the JAX
+    kernels: counts, nulls, distinct, moments, min/max, zeros/negatives, percentiles with their
+    rank bound, histogram, outlier counts, top values, the inferred semantic type, and the
+    column's mergeable state (so ``synthcap profile --from --to`` merges days). Time-series
+    and financial sources also get ``reports/timeseries_profile``: per column and entity,
+    autocorrelation, seasonal period, ADF test, trend, variance ratio, volatility clustering."""
     source, day = source_and_day(context)
-    stats = profile_frame(captured_rows(lakehouse, source, day))
+    spec = catalog.get(source)
+    rows = captured_rows(lakehouse, source, day)
+    stats = profile_frame(rows)
+    summary = profile_summary(stats)
+    partition = {"source": source, "date": day}
+    if spec.domain in (Domain.timeseries, Domain.financial) and spec.time_column:
+        # Written first: a failure here leaves the day's profile untouched for a re-run.
+        numeric = stats.filter(pl.col("semantic_type") == "numeric")["column"].to_list()
+        series = timeseries_profile(rows, spec.time_column, spec.entity_column, numeric)
+        lakehouse.write_partition(
+            report_table(TIMESERIES_PROFILE), as_report_rows(series, source, day), partition
+        )
+        summary["series_profiled"] = series.height
+        summary["non_stationary_series"] = int((series["adf_pvalue"] > 0.05).sum())
     report = as_report_rows(stats, source, day)
-    written = lakehouse.write_partition(
-        report_table(PROFILE), report, {"source": source, "date": day}
-    )
-    return dg.MaterializeResult(metadata=written_metadata(written, report, profile_summary(stats)))
+    written = lakehouse.write_partition(report_table(PROFILE), report, partition)
+    return dg.MaterializeResult(metadata=written_metadata(written, report, summary))
 
 
 def _no_reference(source: str, day: dt.date) -> pl.DataFrame:
@@ -50,17 +70,32 @@ def _no_reference(source: str, day: dt.date) -> pl.DataFrame:
     )
 
 
+def drift_thresholds(spec: DriftSpec) -> DriftThresholds:
+    """The kernels' thresholds from a source's ``drift`` block."""
+    return DriftThresholds(
+        small_reference_max=spec.small_reference_max,
+        ks_pvalue=spec.ks_pvalue,
+        chisquare_pvalue=spec.chisquare_pvalue,
+        wasserstein=spec.wasserstein,
+        jensenshannon=spec.jensenshannon,
+        psi=spec.psi_threshold,
+    )
+
+
 @dg.asset(
     partitions_def=source_date_partitions,
     deps=[raw_capture, dg.AssetDep(profile, partition_mapping=previous_day_mapping)],
     group_name="profile",
     kinds={"delta", "polars"},
 )
+@emits_lineage
 def drift_report(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    """Drift of the day's capture against the previous day's profile of the same source: PSI
-    and KS per column, and whether each drifted; the first day says it has no reference."""
+    """Drift of the day's capture against the previous day's profile of the same source, per
+    column: KS, PSI, Wasserstein, Jensen-Shannon (numeric) or chi-square, PSI, Jensen-Shannon
+    (categorical), the deciding method by reference size, and whether the column drifted; the
+    first day says it has no reference."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
     reference = report_rows(lakehouse, PROFILE, source, day - dt.timedelta(days=1), required=False)
@@ -71,8 +106,8 @@ def drift_report(
         drift = drift_against_profile(
             captured_rows(lakehouse, source, day),
             reference.drop("source", "date"),
-            psi_threshold=spec.drift.psi_threshold,
-            ks_pvalue=spec.drift.ks_pvalue,
+            thresholds=drift_thresholds(spec.drift),
+            method=spec.drift.method,
         )
         summary = {"reference": (day - dt.timedelta(days=1)).isoformat(), **drift_summary(drift)}
     report = as_report_rows(drift, source, day)
@@ -84,6 +119,7 @@ def drift_report(
 
 
 @dg.asset_check(asset=drift_report, blocking=False, partitions_def=source_date_partitions)
+@emits_check_lineage
 def drift_within_thresholds(
     context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource
 ) -> dg.AssetCheckResult:

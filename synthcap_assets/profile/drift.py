@@ -1,149 +1,70 @@
-"""Drift of today's captured frame against the previous day's profile.
+"""Drift of today's captured frame against the previous day's profile, on the drift kernels.
 
-The reference is only yesterday's profile (from ``profile_frame``), never yesterday's rows, so
-the statistics are written here rather than taken from scipy's two-sample tests, which need both
-samples:
+The reference is only yesterday's profile (from ``profile_frame``), never yesterday's rows:
 
-- Numeric columns: the reference CDF is the piecewise-linear curve through (quantiles,
-  ``QUANTILE_PROBS``); repeated quantiles make it jump there. The KS statistic is the exact sup
-  of |F_ref - F_cur| between that curve and today's empirical CDF. Its p-value is
-  ``scipy.stats.kstwo.sf`` (the exact Kolmogorov distribution) at n_eff = round(n*m / (n+m)),
-  which is what ``scipy.stats.ks_2samp`` does in its asymptotic mode; it is approximate because
-  the reference curve is itself a summary. PSI uses ten bins cut at the reference deciles,
-  right-closed so a value equal to a decile falls with the values below it, as in the CDF.
-- Categorical columns (semantic type categorical or boolean): PSI over the reference's top
-  values plus an "other" bucket for everything else, and a chi-square test of homogeneity on
-  the 2 × k table of reference and current counts (``scipy.stats.chi2_contingency``), judged
-  at the same significance level as KS — PSI alone misses a real shift on a few hundred rows.
+- Numeric columns: the reference is its 101 quantiles and count (``ReferenceQuantiles``, the
+  piecewise-linear quantile model of ``kernels.drift_quantiles``, plain linear tails). Against
+  it the kernels give the KS statistic with its asymptotic p-value, PSI over the reference
+  deciles, Jensen–Shannon over its 5% quantiles and Wasserstein-1 normed by the reference std.
+- Categorical columns (semantic type categorical or boolean): counts over the reference's
+  stored values plus an "other" bucket for anything else (``value_labels``/``value_counts``):
+  chi-square test of homogeneity, PSI and Jensen–Shannon (``kernels.drift``).
+- Which statistic decides is chosen per column by reference size in the manner of Evidently
+  (``kernels.drift.choose_method``): KS / chi-square on references of at most
+  ``small_reference_max`` rows, Wasserstein / Jensen–Shannon on larger ones; a source may name
+  one method for all columns. Thresholds come from the catalog's ``drift`` block.
 - Datetime, text, identifier and empty columns are not compared: daily partitions move in time
   by construction, and free text or identifiers have no stable distribution of values.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from synthcap_assets.columns import data_columns
+from synthcap_assets.kernels.drift import (
+    CategoryCounts,
+    DriftResult,
+    DriftThresholds,
+    Method,
+    choose_method,
+    drift_categorical,
+    drift_numeric,
+)
+from synthcap_assets.kernels.drift_quantiles import ReferenceQuantiles
+from synthcap_assets.kernels.drift_stats import DriftInputError
 from synthcap_assets.profile.stats import (
     QUANTILE_PROBS,
     check_profile,
+    kernel_column,
     nullify_non_finite,
-    numeric_values,
-    value_strings,
+    sorted_value_counts,
 )
+
+__all__ = ["DRIFT_SCHEMA", "DriftInputError", "drift_against_profile", "drift_summary"]
 
 DRIFT_SCHEMA: dict[str, pl.DataType] = {
     "column": pl.Utf8(),
     "kind": pl.Utf8(),
     "method": pl.Utf8(),
+    "statistic": pl.Float64(),
+    "threshold": pl.Float64(),
     "reference_rows": pl.Int64(),
     "current_rows": pl.Int64(),
     "psi": pl.Float64(),
     "ks_statistic": pl.Float64(),
     "ks_pvalue": pl.Float64(),
+    "wasserstein": pl.Float64(),
+    "jensenshannon": pl.Float64(),
     "chi2_statistic": pl.Float64(),
     "chi2_pvalue": pl.Float64(),
     "drifted": pl.Boolean(),
     "detail": pl.Utf8(),
 }
-PSI_EPSILON = 1e-4
 OTHER_BUCKET = "other"
-_PROBS = np.asarray(QUANTILE_PROBS, dtype=np.float64)
-_DECILE_INDEX = [round(p * 100) for p in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
-
-
-class DriftInputError(ValueError):
-    """The reference profile or a drift threshold is unusable; the message says what to fix."""
-
-
-def reference_cdf(points: np.ndarray, quantiles: np.ndarray, *, before: bool = False) -> np.ndarray:
-    """The reference CDF at ``points``, linear between (quantile, prob) knots.
-
-    With ``before`` it gives the left limit F(x-), which differs from F(x) where repeated
-    quantiles make the curve jump.
-    """
-    x = np.asarray(points, dtype=np.float64)
-    q = np.asarray(quantiles, dtype=np.float64)
-    if q.size != _PROBS.size:
-        raise DriftInputError(f"expected {_PROBS.size} quantiles (QUANTILE_PROBS), got {q.size}")
-    # Last knot with q <= x (or q < x for the left limit): x lies between it and the next knot,
-    # which is strictly greater, so the interpolation never divides by zero.
-    j = np.searchsorted(q, x, side="left" if before else "right") - 1
-    k = np.clip(j, 0, q.size - 2)
-    width = q[k + 1] - q[k]
-    frac = np.divide(x - q[k], width, out=np.zeros_like(x), where=width > 0)
-    cdf = _PROBS[k] + (_PROBS[k + 1] - _PROBS[k]) * np.clip(frac, 0.0, 1.0)
-    return np.where(j < 0, 0.0, np.where(j >= q.size - 1, 1.0, cdf))
-
-
-def ks_statistic(current: np.ndarray, quantiles: np.ndarray) -> float:
-    """sup |F_ref - F_cur|, checked at and just before every sample point and quantile knot.
-
-    Between those points F_cur is flat and F_ref linear, so the sup is reached at one of them.
-    """
-    cur = np.sort(np.asarray(current, dtype=np.float64))
-    points = np.unique(np.concatenate([cur, np.asarray(quantiles, dtype=np.float64)]))
-    at = np.abs(reference_cdf(points, quantiles) - np.searchsorted(cur, points, "right") / cur.size)
-    before = np.abs(
-        reference_cdf(points, quantiles, before=True)
-        - np.searchsorted(cur, points, "left") / cur.size
-    )
-    return float(max(at.max(), before.max()))
-
-
-def ks_pvalue(statistic: float, n: int, m: int) -> float:
-    """Two-sample KS p-value: the Kolmogorov distribution at n_eff = round(n*m / (n+m))."""
-    n_eff = max(1, round(n * m / (n + m)))
-    return float(np.clip(sps.kstwo.sf(statistic, n_eff), 0.0, 1.0))
-
-
-def psi(actual: np.ndarray, expected: np.ndarray, epsilon: float = PSI_EPSILON) -> float:
-    """Population stability index sum((a - e) * ln(a / e)) of two share vectors, clipped at eps."""
-    a = np.clip(np.asarray(actual, dtype=np.float64), epsilon, None)
-    e = np.clip(np.asarray(expected, dtype=np.float64), epsilon, None)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-def decile_edges(quantiles: np.ndarray) -> np.ndarray:
-    """The distinct reference deciles (quantiles at 0.1 .. 0.9), the inner PSI bin edges."""
-    return np.unique(np.asarray(quantiles, dtype=np.float64)[_DECILE_INDEX])
-
-
-def decile_shares(current: np.ndarray, quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(actual, expected) shares in the bins (-inf, e1], (e1, e2], ..., (ek, inf).
-
-    Expected shares come from the reference CDF at the edges: 0.1 per bin for continuous data;
-    where the reference has ties at a decile, or repeated deciles merged bins, the CDF's jump
-    puts the tied share in the bin that holds the tied value.
-    """
-    edges = decile_edges(quantiles)
-    cur = np.sort(np.asarray(current, dtype=np.float64))
-    actual_cdf = np.searchsorted(cur, edges, side="right") / cur.size
-    expected_cdf = reference_cdf(edges, quantiles)
-    actual = np.diff(np.concatenate([[0.0], actual_cdf, [1.0]]))
-    expected = np.diff(np.concatenate([[0.0], expected_cdf, [1.0]]))
-    return actual, expected
-
-
-def categorical_shares(
-    current: pl.Series, top_values: list[str], top_counts: list[int], reference_count: int
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(buckets, actual, expected) shares over the reference top values plus "other"."""
-    buckets = [*top_values, OTHER_BUCKET]
-    expected_counts = np.asarray([*top_counts, reference_count - sum(top_counts)], np.float64)
-    # Renamed so that a data column called "count" cannot clash with value_counts' own column.
-    seen = value_strings(current).rename("value").value_counts()
-    found = dict(zip(seen["value"].to_list(), seen["count"].to_list(), strict=True))
-    if not found:
-        raise DriftInputError("categorical_shares needs at least one non-null current value")
-    actual_counts = np.asarray([found.get(v, 0) for v in top_values], dtype=np.float64)
-    m = float(sum(found.values()))
-    actual = np.append(actual_counts, m - actual_counts.sum()) / m
-    return buckets, actual, expected_counts / reference_count
+NUMERIC_STATISTICS: tuple[Method, ...] = ("ks", "psi", "wasserstein", "jensenshannon")
+CATEGORICAL_STATISTICS: tuple[Method, ...] = ("chisquare", "psi", "jensenshannon")
 
 
 def _family(dtype: str) -> str:
@@ -162,9 +83,19 @@ def _family(dtype: str) -> str:
     return dtype
 
 
-def _row(column: str, kind: str, method: str, **fields: object) -> dict[str, object]:
+def _row(
+    column: str, kind: str, verdict: DriftResult | str, **fields: object
+) -> dict[str, object]:
     row: dict[str, object] = dict.fromkeys(DRIFT_SCHEMA)
-    row.update(column=column, kind=kind, method=method, **fields)
+    if isinstance(verdict, DriftResult):
+        fields = {
+            "statistic": verdict.statistic,
+            "threshold": verdict.threshold,
+            "drifted": verdict.drifted,
+            **fields,
+        }
+        verdict = verdict.method
+    row.update(column=column, kind=kind, method=verdict, **fields)
     return row
 
 
@@ -187,7 +118,7 @@ def _non_null(series: pl.Series) -> int:
 
 
 def _numeric_row(
-    name: str, values: np.ndarray, ref: dict, thresholds: tuple[float, float]
+    name: str, values: np.ndarray, ref: dict, thresholds: DriftThresholds, method: Method | None
 ) -> dict[str, object]:
     quantiles = np.asarray(ref["quantiles"] or [], dtype=np.float64)
     if quantiles.size != len(QUANTILE_PROBS):
@@ -196,73 +127,92 @@ def _numeric_row(
             f"{len(QUANTILE_PROBS)}; re-profile the reference day with profile_frame"
         )
     n, m = int(ref["count"]), int(values.size)
-    d = ks_statistic(values, quantiles)
-    p = ks_pvalue(d, n, m)
-    score = psi(*decile_shares(values, quantiles))
-    drifted = score > thresholds[0] or p < thresholds[1]
+    reference = ReferenceQuantiles.of(
+        quantiles, n, QUANTILE_PROBS, std=ref["std"] or 0.0, tails="linear"
+    )
+    found = {
+        s: drift_numeric(reference, values[:, None], method=s, thresholds=thresholds)[0]
+        for s in NUMERIC_STATISTICS
+    }
+    chosen = method or choose_method(n, "numeric", thresholds)
+    verdict = found[chosen]
     detail = (
-        f"PSI {score:.3f}, KS D {d:.3f} (p={p:.2g}); median {quantiles[50]:.6g} -> "
-        f"{float(np.median(values)):.6g}: {'drifted' if drifted else 'stable'}"
+        f"{_describe(verdict)}; PSI {found['psi'].statistic:.3f}; median "
+        f"{quantiles[50]:.6g} -> {float(np.median(values)):.6g}"
     )
     return _row(
         name,
         "numeric",
-        "ks+psi",
+        verdict,
         reference_rows=n,
         current_rows=m,
-        psi=score,
-        ks_statistic=d,
-        ks_pvalue=p,
-        drifted=drifted,
+        psi=found["psi"].statistic,
+        ks_statistic=found["ks"].statistic,
+        ks_pvalue=found["ks"].p_value,
+        wasserstein=found["wasserstein"].statistic,
+        jensenshannon=found["jensenshannon"].statistic,
         detail=detail,
     )
 
 
-def chi2_homogeneity(
-    actual: np.ndarray, expected: np.ndarray, m: int, n: int
-) -> tuple[float, float]:
-    """Chi-square statistic and p-value that current (m rows) and reference (n rows) counts
-    over the same buckets come from one distribution; buckets empty on both days are left out."""
-    table = np.vstack([np.rint(expected * n), np.rint(actual * m)])
-    table = table[:, table.sum(axis=0) > 0]
-    if table.shape[1] < 2:
-        return 0.0, 1.0
-    result = sps.chi2_contingency(table, correction=False)
-    return float(result.statistic), float(result.pvalue)
+def category_counts_against(
+    current: pl.Series, ref: dict
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(buckets, reference counts, current counts) over the reference's stored values plus
+    "other" (the reference rows not stored, and any value new today)."""
+    labels = list(ref["value_labels"] or [])
+    stored = np.asarray(ref["value_counts"] or [], np.float64)
+    reference = np.append(stored, int(ref["count"]) - stored.sum())
+    seen_labels, seen_counts, _ = sorted_value_counts(current)
+    found = dict(zip(seen_labels, seen_counts, strict=True))
+    today = np.asarray([found.pop(label, 0) for label in labels], np.float64)
+    today = np.append(today, sum(found.values()))
+    return [*labels, OTHER_BUCKET], reference, today
 
 
 def _categorical_row(
-    name: str, current: pl.Series, ref: dict, thresholds: tuple[float, float]
+    name: str, current: pl.Series, ref: dict, thresholds: DriftThresholds, method: Method | None
 ) -> dict[str, object]:
-    n = int(ref["count"])
-    buckets, actual, expected = categorical_shares(
-        current, list(ref["top_values"]), list(ref["top_counts"]), n
-    )
-    score = psi(actual, expected)
-    chi2, p = chi2_homogeneity(actual, expected, current.len(), n)
-    drifted = score > thresholds[0] or p < thresholds[1]
-    i = int(np.argmax(np.abs(actual - expected)))
+    buckets, reference, today = category_counts_against(current, ref)
+    ref_counts, cur_counts = CategoryCounts(reference), CategoryCounts(today)
+    found = {
+        s: drift_categorical(ref_counts, cur_counts, method=s, thresholds=thresholds)
+        for s in CATEGORICAL_STATISTICS
+    }
+    n = int(reference.sum())
+    categorical = method if method in CATEGORICAL_STATISTICS else None
+    chosen = categorical or choose_method(n, "categorical", thresholds)
+    verdict = found[chosen]
+    shares = today / today.sum() - reference / reference.sum()
+    i = int(np.argmax(np.abs(shares)))
     detail = (
-        f"PSI {score:.3f}, chi2 {chi2:.1f} (p={p:.2g}) over {len(buckets) - 1} reference values"
-        f" + other; largest change {buckets[i]!r} {expected[i]:.1%} -> {actual[i]:.1%}: "
-        f"{'drifted' if drifted else 'stable'}"
+        f"{_describe(verdict)} over {len(buckets) - 1} reference values + other; largest "
+        f"change {buckets[i]!r} {reference[i] / n:.1%} -> {today[i] / today.sum():.1%}"
     )
     return _row(
         name,
         "categorical",
-        "chi2+psi",
+        verdict,
         reference_rows=n,
-        current_rows=current.len(),
-        psi=score,
-        chi2_statistic=chi2,
-        chi2_pvalue=p,
-        drifted=drifted,
+        current_rows=int(today.sum()),
+        psi=found["psi"].statistic,
+        jensenshannon=found["jensenshannon"].statistic,
+        chi2_statistic=found["chisquare"].statistic,
+        chi2_pvalue=found["chisquare"].p_value,
         detail=detail,
     )
 
 
+def _describe(verdict: DriftResult) -> str:
+    test = f" (p={verdict.p_value:.2g})" if verdict.p_value is not None else ""
+    return (
+        f"{verdict.method} {verdict.statistic:.3g}{test} vs threshold {verdict.threshold:g}: "
+        f"{'drifted' if verdict.drifted else 'stable'}"
+    )
+
+
 def _compare(
-    name: str, series: pl.Series, ref: dict, thresholds: tuple[float, float]
+    name: str, series: pl.Series, ref: dict, thresholds: DriftThresholds, method: Method | None
 ) -> dict[str, object] | None:
     """The drift row for a column present on both days, or None when it is not comparable."""
     ref_family, cur_family = _family(ref["dtype"]), _family(str(series.dtype))
@@ -275,43 +225,38 @@ def _compare(
         return _schema_row(name, detail, ref["count"], _non_null(series))
     if ref["semantic_type"] not in ("numeric", "categorical", "boolean"):
         return None
-    kind, method = ("numeric", "ks+psi") if numeric else ("categorical", "chi2+psi")
     current = nullify_non_finite(series).drop_nulls()
-    if current.len() == 0:
+    if current.len() == 0 or not ref["count"]:
         return _row(
             name,
-            kind,
-            method,
+            "numeric" if numeric else "categorical",
+            "none",
             reference_rows=ref["count"],
-            current_rows=0,
+            current_rows=current.len(),
             drifted=False,
-            detail="not compared: no non-null values today",
+            detail="not compared: no non-null values on one of the days",
         )
     if numeric:
-        values = numeric_values(current)
-        return _numeric_row(name, values if values is not None else np.empty(0), ref, thresholds)
-    return _categorical_row(name, current, ref, thresholds)
+        values = kernel_column(current)
+        return _numeric_row(name, values[np.isfinite(values)], ref, thresholds, method)
+    return _categorical_row(name, current, ref, thresholds, method)
 
 
 def drift_against_profile(
     current: pl.DataFrame,
     reference: pl.DataFrame,
     *,
-    psi_threshold: float = 0.2,
-    ks_pvalue: float = 0.01,
+    thresholds: DriftThresholds | None = None,
+    method: Method | None = None,
 ) -> pl.DataFrame:
     """One drift row (schema ``DRIFT_SCHEMA``) per data column of ``current`` or ``reference``.
 
     Columns on one side only and columns whose type changed get kind "schema" and drifted True.
-    A column drifts when PSI > ``psi_threshold`` or the KS (numeric) or chi-square
-    (categorical) p-value < ``ks_pvalue``.
+    Other columns drift by the verdict of ``method``, or of the method Evidently's defaults
+    choose for the reference's size, against ``thresholds``.
     """
     check_profile(reference)
-    if not (math.isfinite(psi_threshold) and psi_threshold > 0):
-        raise DriftInputError(f"psi_threshold must be a positive number, got {psi_threshold}")
-    if not 0 < ks_pvalue < 1:
-        raise DriftInputError(f"ks_pvalue must lie strictly between 0 and 1, got {ks_pvalue}")
-    thresholds = (psi_threshold, ks_pvalue)
+    thresholds = thresholds or DriftThresholds()
     present = data_columns(current)
     refs = {r["column"]: r for r in reference.iter_rows(named=True)}
     rows = []
@@ -320,7 +265,7 @@ def drift_against_profile(
             detail = "column removed since the reference day"
             rows.append(_schema_row(name, detail, ref["count"], None))
             continue
-        row = _compare(name, current.get_column(name), ref, thresholds)
+        row = _compare(name, current.get_column(name), ref, thresholds, method)
         if row is not None:
             rows.append(row)
     for name in present:

@@ -1,9 +1,9 @@
 """Statistical profile of a captured frame: one row per data column.
 
-Each row holds counts, moments, 101 quantiles, an equal-width histogram and the most frequent
-values, enough for the next day's drift check to compare against without the old rows. polars
-only selects and cleans columns; the maths lives in small pure numpy functions (``moments``,
-``quantiles``, ``histogram``, ``top_values``) so that a later step can swap them for JAX kernels.
+Each row holds counts, moments, 101 quantiles, an equal-width histogram, outlier counts and
+the most frequent values, enough for the next day's drift check to compare against without the
+old rows, plus the column's mergeable kernel state (``state``) so that day profiles merge into
+range profiles. polars only selects, cleans and codes columns; the maths is the JAX kernels'.
 
 Conventions: numbers are float64; dates and datetimes become days since 1970-01-01 (UTC) and
 booleans 0/1. Float NaN and +/-inf count as nulls, because neither has a place on the number
@@ -12,12 +12,22 @@ line that a quantile or a histogram bin could use.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import polars as pl
 
 from synthcap_assets.columns import data_columns
+from synthcap_assets.profile.state import QUANTILE_PROBS as QUANTILE_PROBS
+from synthcap_assets.profile.state import (
+    STATE_SCHEMA,
+    hashed_values,
+    kernel_state,
+    state_fields,
+    statistics,
+    value_counts,
+)
 
-QUANTILE_PROBS: tuple[float, ...] = tuple(i / 100 for i in range(101))
 SEMANTIC_TYPES = ("numeric", "boolean", "datetime", "categorical", "text", "identifier", "empty")
 # Integer columns with at most this many distinct values are codes or levels, not quantities.
 CATEGORICAL_MAX_DISTINCT = 20
@@ -43,7 +53,24 @@ PROFILE_SCHEMA: dict[str, pl.DataType] = {
     "hist_counts": pl.List(pl.Int64()),
     "top_values": pl.List(pl.Utf8()),
     "top_counts": pl.List(pl.Int64()),
+    "distinct_exact": pl.Boolean(),
+    # How the kernels saw the column: "quantitative" (numbers, dates), "values" (booleans:
+    # moments but no quantiles) or "hash" (strings and others: distinct count only).
+    "value_kind": pl.Utf8(),
+    "sum": pl.Float64(),
+    "var": pl.Float64(),
+    "skewness": pl.Float64(),
+    "kurtosis": pl.Float64(),
+    "zeros": pl.Int64(),
+    "negatives": pl.Int64(),
+    "rank_error": pl.Float64(),
+    "outliers_robust_z": pl.Int64(),
+    "outliers_iqr": pl.Int64(),
+    **STATE_SCHEMA,
 }
+# Statistics that only numbers have; hashed columns (strings, ...) report them as null.
+_VALUE_STATISTICS = ("mean", "std", "min", "max", "sum", "var", "skewness", "kurtosis")
+_VALUE_STATISTICS += ("zeros", "negatives")
 
 
 class ProfileError(ValueError):
@@ -122,88 +149,123 @@ def _string_semantic_type(values: pl.Series) -> str:
     return "text" if mean_words >= TEXT_MIN_MEAN_WORDS else "categorical"
 
 
-def moments(values: np.ndarray) -> tuple[float | None, float | None, float | None, float | None]:
-    """(mean, sample std with ddof=1, min, max) of ``values``; None where undefined."""
-    if values.size == 0:
-        return None, None, None, None
-    # np.std subtracts the mean before squaring, so a 1e12 offset does not cancel the spread.
-    std = float(np.std(values, ddof=1)) if values.size >= 2 else None
-    return float(np.mean(values)), std, float(values.min()), float(values.max())
+def kernel_column(series: pl.Series) -> np.ndarray:
+    """``series`` as the float64 column the kernels profile, NaN where missing: numbers, dates
+    and booleans by value (the ``numeric_values`` convention), anything else by a hash of its
+    string form (``state.hashed_values``), which only the distinct count reads."""
+    dtype = series.dtype
+    if dtype == pl.Date:
+        floats = series.cast(pl.Int32).cast(pl.Float64)
+    elif dtype == pl.Datetime:
+        floats = series.dt.epoch("us").cast(pl.Float64) / _US_PER_DAY
+    elif dtype == pl.Boolean or dtype.is_numeric():
+        floats = series.cast(pl.Float64)
+    else:
+        return hashed_values(value_strings_aligned(series))
+    values = floats.to_numpy().astype(np.float64, copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
 
 
-def quantiles(values: np.ndarray) -> list[float] | None:
-    """Values at ``QUANTILE_PROBS`` with linear interpolation (numpy's default method)."""
-    if values.size == 0:
-        return None
-    return np.quantile(values, QUANTILE_PROBS).tolist()
-
-
-def histogram(values: np.ndarray, bins: int) -> tuple[list[float], list[int]] | None:
-    """(edges, counts): ``bins`` equal-width bins over [min, max], the last bin closed.
-
-    A constant column gets the single bin ``[v, v]`` holding every value.
-    """
-    if values.size == 0:
-        return None
-    low, high = float(values.min()), float(values.max())
-    if low == high:
-        return [low, high], [int(values.size)]
-    edges = np.linspace(low, high, bins + 1)
-    counts, _ = np.histogram(values, bins=edges)
-    return edges.tolist(), counts.astype(np.int64).tolist()
-
-
-def top_values(series: pl.Series, top_k: int) -> tuple[list[str], list[int]]:
-    """The ``top_k`` most frequent non-null values as strings with their counts.
-
-    Ties are broken by the value in its own order (numbers numerically, strings lexically).
-    """
-    values = nullify_non_finite(series).drop_nulls().rename("value")
-    if values.len() == 0 or top_k == 0:
-        return [], []
-    counts = values.value_counts()
-    try:
-        counts = counts.sort(["count", "value"], descending=[True, False])
-    except pl.exceptions.PolarsError:
-        # Some nested types cannot be ordered; fall back to their string form.
-        counts = counts.with_columns(value_strings(counts["value"]))
-        counts = counts.sort(["count", "value"], descending=[True, False])
-    counts = counts.head(top_k)
-    return value_strings(counts["value"]).to_list(), counts["count"].cast(pl.Int64).to_list()
-
-
-def profile_column(series: pl.Series, *, bins: int = 20, top_k: int = 10) -> dict[str, object]:
-    """One profile row (a dict keyed like ``PROFILE_SCHEMA``) for one column."""
+def value_strings_aligned(series: pl.Series) -> pl.Series:
+    """Every value of ``series`` as a string, nulls (and NaN/inf) kept as nulls in place."""
     clean = nullify_non_finite(series)
-    nulls = clean.null_count()
-    count = clean.len() - nulls
-    row: dict[str, object] = {
+    try:
+        return clean.cast(pl.String)
+    except pl.exceptions.InvalidOperationError:
+        return pl.Series(
+            clean.name, [None if v is None else str(v) for v in clean.to_list()], pl.String
+        )
+
+
+def sorted_value_counts(series: pl.Series) -> tuple[list[str], list[int], bool]:
+    """Value counts of ``series`` as strings, ties broken by the value in its own order."""
+    labels, counts, complete = value_counts(value_strings_aligned(series))
+    if not labels:
+        return labels, counts, complete
+    ordered = _value_order(series)
+    rank = {label: i for i, label in enumerate(ordered)}
+    ranked = sorted(zip(labels, counts, strict=True), key=lambda lc: (-lc[1], rank.get(lc[0], 0)))
+    return [lc[0] for lc in ranked], [lc[1] for lc in ranked], complete
+
+
+def _value_order(series: pl.Series) -> list[str]:
+    values = nullify_non_finite(series).drop_nulls().unique()
+    # Nested types have no order; their string order (the default) decides.
+    with contextlib.suppress(pl.exceptions.PolarsError):
+        values = values.sort()
+    return value_strings(values).to_list()
+
+
+def profile_rows(
+    meta: list[dict[str, object]],
+    state_rows: list[dict[str, object]],
+    stat_rows: list[dict[str, object]],
+    counts: list[tuple[list[str], list[int], bool]],
+    *,
+    top_k: int,
+) -> pl.DataFrame:
+    """Profile rows (``PROFILE_SCHEMA``) from per-column metadata, stored states, finished
+    statistics and value counts; one builder for day profiles and merged range profiles."""
+    rows = []
+    for info, state, stats, (labels, values, complete) in zip(
+        meta, state_rows, stat_rows, counts, strict=True
+    ):
+        row: dict[str, object] = {**info, **stats, **state}
+        kind = row["value_kind"]
+        if kind == "hash":
+            for key in _VALUE_STATISTICS:
+                row[key] = None
+        if kind != "quantitative" or not stats["count"]:
+            row.update(quantiles=None, hist_edges=None, hist_counts=None, rank_error=None)
+            row.update(outliers_robust_z=None, outliers_iqr=None)
+        row.update(
+            top_values=labels[:top_k],
+            top_counts=values[:top_k],
+            value_labels=labels,
+            value_counts=values,
+            value_counts_complete=complete,
+        )
+        rows.append(row)
+    return pl.DataFrame(rows, schema=PROFILE_SCHEMA)
+
+
+def column_meta(series: pl.Series) -> dict[str, object]:
+    """What a profile row says of a column besides its statistics."""
+    clean = nullify_non_finite(series)
+    dtype = clean.dtype
+    if numeric_values(clean.head(0)) is None:
+        kind = "hash"
+    else:
+        kind = "quantitative" if is_quantitative(dtype) else "values"
+    return {
         "column": series.name,
         "dtype": str(series.dtype),
         "semantic_type": infer_semantic_type(clean),
-        "count": count,
-        "nulls": nulls,
-        "distinct": clean.drop_nulls().n_unique() if count else 0,
+        "value_kind": kind,
     }
-    values = numeric_values(clean)
-    mean, std, low, high = moments(values) if values is not None else (None,) * 4
-    row.update(mean=mean, std=std, min=low, max=high)
-    quantitative = values is not None and is_quantitative(clean.dtype)
-    row["quantiles"] = quantiles(values) if quantitative else None
-    hist = histogram(values, bins) if quantitative else None
-    row["hist_edges"], row["hist_counts"] = hist if hist is not None else (None, None)
-    row["top_values"], row["top_counts"] = top_values(clean, top_k)
-    return row
 
 
 def profile_frame(df: pl.DataFrame, *, bins: int = 20, top_k: int = 10) -> pl.DataFrame:
-    """Profile every data column of ``df`` (capture metadata ignored); schema ``PROFILE_SCHEMA``."""
+    """Profile every data column of ``df`` (capture metadata ignored); schema ``PROFILE_SCHEMA``.
+
+    The statistics come from one ``kernels.profile`` pass over all columns (``state``)."""
     if bins < 1:
         raise ProfileError(f"bins must be at least 1, got {bins}")
     if top_k < 0:
         raise ProfileError(f"top_k must be 0 or more, got {top_k}")
-    rows = [profile_column(df.get_column(c), bins=bins, top_k=top_k) for c in data_columns(df)]
-    return pl.DataFrame(rows, schema=PROFILE_SCHEMA)
+    names = data_columns(df)
+    if not names:
+        return pl.DataFrame(schema=PROFILE_SCHEMA)
+    series = [df.get_column(c) for c in names]
+    state = kernel_state([kernel_column(s) for s in series])  # may hold padding columns
+    return profile_rows(
+        [column_meta(s) for s in series],
+        state_fields(state)[: len(series)],
+        statistics(state, bins)[: len(series)],
+        [sorted_value_counts(s) for s in series],
+        top_k=top_k,
+    )
 
 
 def check_profile(profile: pl.DataFrame) -> None:

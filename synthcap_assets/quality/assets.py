@@ -1,18 +1,35 @@
-"""Dagster wiring for quality: the ``quality_report`` asset and its blocking threshold check."""
+"""Dagster wiring for quality: the ``quality_report`` asset, its blocking threshold check and
+its non-blocking metric-anomaly check."""
+
+import math
 
 import dagster as dg
 import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
+from synthcap_assets.capture.contract_store import schema_changes
 from synthcap_assets.columns import as_report_rows, without_meta
+from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
 from synthcap_assets.metadata import written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
-from synthcap_assets.quality.dimensions import assess_quality
+from synthcap_assets.quality.accuracy import expected_rows_from_history
+from synthcap_assets.quality.anomalies import describe, detect_anomalies, partition_metrics
+from synthcap_assets.quality.dimensions import Reference, assess_quality
+from synthcap_assets.quality.history import METRICS_TABLE, metric_history, past_row_counts
 from synthcap_assets.reads import captured_rows, report_rows
-from synthcap_resources.catalog import CatalogResource
+from synthcap_resources.catalog import CatalogResource, SourceSpec
 from synthcap_resources.lakehouse import LakehouseResource, report_table
+from synthcap_resources.reference import read_reference
 
 QUALITY_REPORT = "quality_report"
+
+
+def _reference(spec: SourceSpec, day) -> Reference | None:
+    rows = read_reference(spec, day)
+    ref = spec.quality.reference
+    if rows is None or ref is None:
+        return None
+    return Reference(rows, tuple(ref.key), tuple(ref.columns), ref.tolerance)
 
 
 @dg.asset(
@@ -21,27 +38,45 @@ QUALITY_REPORT = "quality_report"
     group_name="quality",
     kinds={"delta", "polars"},
 )
+@emits_lineage
 def quality_report(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    """Data quality of the day's capture: completeness, uniqueness, validity, consistency and
-    timeliness per column (one row each) and for the table (column ``*``), scored 0–100."""
+    """Data quality of the day's capture: completeness, uniqueness, validity, consistency,
+    timeliness, accuracy and volume per column (one row each) and for the table (column
+    ``*``), scored 0–100 with the source's weights; schema changes and metrics alongside."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
+    rows = without_meta(captured_rows(lakehouse, source, day))
+    q = spec.quality
+    history = metric_history(lakehouse, source, day, q.anomaly_window)
+    expected = (q.min_rows, q.max_rows)
+    if expected == (None, None):
+        expected = expected_rows_from_history(past_row_counts(history))
     result = assess_quality(
-        without_meta(captured_rows(lakehouse, source, day)),
+        rows,
         partition_date=day,
         declared_schema=spec.declared_schema,
-        rules=spec.quality.rules,
+        rules=q.rules,
         time_column=spec.time_column,
-        max_age_days=spec.quality.max_age_days,
-        key_columns=spec.quality.key_columns,
+        max_age_days=q.max_age_days,
+        key_columns=q.key_columns,
+        weights=q.weights or None,
+        reference=_reference(spec, day),
+        expected_rows=expected,
     )
+    changes = schema_changes(lakehouse, source, day)
+    failures = [
+        f"schema change: column {r['column']!r} {r['change']} "
+        f"(expected {r['expected']}, observed {r['observed']}): {r['action']}"
+        for r in changes.iter_rows(named=True)
+    ] + result.failures
     report = as_report_rows(result.report, source, day)
-    written = lakehouse.write_partition(
-        report_table(QUALITY_REPORT), report, {"source": source, "date": day}
-    )
-    for failure in result.failures:
+    partition = {"source": source, "date": day}
+    written = lakehouse.write_partition(report_table(QUALITY_REPORT), report, partition)
+    metrics = as_report_rows(partition_metrics(rows), source, day)
+    lakehouse.write_partition(METRICS_TABLE, metrics, partition)
+    for failure in failures:
         context.log.warning(f"{source} {day}: {failure}")
     return dg.MaterializeResult(
         metadata=written_metadata(
@@ -49,8 +84,9 @@ def quality_report(
             report,
             {
                 "quality_score": result.score,
-                "threshold": spec.quality.threshold,
-                "failures": result.failures[:20],
+                "threshold": q.threshold,
+                "failures": failures[:20],
+                "schema_changes": [dict(r) for r in changes.iter_rows(named=True)],
                 "rules": [dict(r) for r in result.rule_results.iter_rows(named=True)],
             },
         )
@@ -58,6 +94,7 @@ def quality_report(
 
 
 @dg.asset_check(asset=quality_report, blocking=True, partitions_def=source_date_partitions)
+@emits_check_lineage
 def quality_score_meets_threshold(
     context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.AssetCheckResult:
@@ -69,6 +106,62 @@ def quality_score_meets_threshold(
     score = float(table_row["score"][0]) if table_row.height else 0.0
     return dg.AssetCheckResult(
         passed=score >= threshold,
-        metadata={"score": round(score, 2), "threshold": threshold},
+        metadata={
+            "score": round(score, 2),
+            "threshold": threshold,
+            "observed": round(score, 2),
+            "expected": f">= {threshold:g}",
+        },
         description=f"quality score {score:.1f} vs threshold {threshold:.0f}",
+    )
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 6) if math.isfinite(value) else None
+
+
+@dg.asset_check(
+    asset=quality_report,
+    blocking=False,
+    partitions_def=source_date_partitions,
+)
+@emits_check_lineage
+def quality_metrics_within_history(
+    context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
+) -> dg.AssetCheckResult:
+    """Row count, null rates, means and distinct counts lie within the robust range of the
+    source's trailing days (a warning, never blocking)."""
+    source, day = source_and_day(context)
+    q = catalog.get(source).quality
+    current = lakehouse.read_partition(METRICS_TABLE, {"source": source, "date": day})
+    if current is None:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"no metrics for {source} on {day}; materialize quality_report",
+        )
+    history = metric_history(lakehouse, source, day, q.anomaly_window)
+    judged = detect_anomalies(current, history, z_threshold=q.anomaly_z)
+    anomalies = judged.filter(pl.col("anomalous"))
+    lines = [describe(a) for a in anomalies.iter_rows(named=True)]
+    ranges = {
+        f"{r['column']}.{r['metric']}": {
+            "observed": _finite(r["observed"]),
+            "expected_low": _finite(r["low"]),
+            "expected_high": _finite(r["high"]),
+        }
+        for r in judged.iter_rows(named=True)
+    }
+    return dg.AssetCheckResult(
+        passed=anomalies.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "history_days": history["date"].n_unique(),
+            "metrics_judged": judged.height,
+            "anomalies": dg.MetadataValue.json(lines),
+            "expected_ranges": dg.MetadataValue.json(ranges),
+            "observed": "; ".join(lines) or "all metrics within range",
+            "expected": f"|robust z| <= {q.anomaly_z:g} over {q.anomaly_window} trailing days",
+        },
+        description="; ".join(lines[:5]) or None,
     )

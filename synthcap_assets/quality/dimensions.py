@@ -1,9 +1,10 @@
-"""The quality report of one captured partition: five dimensions per column and for the table.
+"""The quality report of one captured partition: seven dimensions per column and for the table.
 
-Completeness, uniqueness, validity, consistency (catalog rules) and timeliness are each a share
-in [0, 1]; a column's score is the mean of its applicable dimensions except uniqueness (a
-column repeating values is not a defect), the table's score a weighted mean of the table-level
-dimensions. Missing means null, NaN, or a blank string, everywhere in this module.
+Completeness, uniqueness, validity, consistency (catalog rules), timeliness, accuracy (against
+a reference, where one exists) and volume (row count, table only) are each a share in [0, 1];
+a column's score is the mean of its applicable dimensions except uniqueness (a column
+repeating values is not a defect), the table's score a weighted mean of the table-level
+dimensions (weights per source). Missing means null, NaN, or a blank string, everywhere here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from synthcap_assets.columns import data_columns
-from synthcap_assets.quality.rules import Rule, RuleError, parse_rule
+from synthcap_assets.quality.accuracy import accuracy, volume
+from synthcap_assets.quality.consistency import consistency
+from synthcap_assets.quality.rules import parse_rule
 from synthcap_assets.quality.validity import (
     DECLARED_TYPES,
     as_declared,
@@ -26,8 +29,16 @@ from synthcap_assets.quality.validity import (
     value_ok,
 )
 
-DIMENSIONS = ("completeness", "uniqueness", "validity", "consistency", "timeliness")
-COLUMN_DIMENSIONS = ("completeness", "validity", "consistency", "timeliness")
+DIMENSIONS = (
+    "completeness",
+    "uniqueness",
+    "validity",
+    "consistency",
+    "timeliness",
+    "accuracy",
+    "volume",
+)
+COLUMN_DIMENSIONS = ("completeness", "validity", "consistency", "timeliness", "accuracy")
 COMPLETENESS_ALERT = 0.9
 TABLE_ROW = "*"
 REPORT_SCHEMA = {"column": pl.String, "dtype": pl.String} | {d: pl.Float64 for d in DIMENSIONS}
@@ -39,6 +50,16 @@ RULE_RESULTS_SCHEMA = {
     "failed": pl.Int64,
     "example": pl.String,
 }
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A trusted copy of some of the source's values, joined on ``key`` for accuracy."""
+
+    rows: pl.DataFrame
+    key: tuple[str, ...]
+    columns: tuple[str, ...] = ()
+    tolerance: float = 1e-9
 
 
 @dataclass(frozen=True)
@@ -133,55 +154,6 @@ def _timeliness(
     return share, f"time column {name!r}: {where}, e.g. {example}"
 
 
-def _check_rule(rule: Rule, typed: pl.DataFrame, raw: pl.DataFrame) -> tuple[pl.Series, str | None]:
-    """Per row: passes ``rule``; plus a rendering of the first failing row's values."""
-    try:
-        passed = typed.select(rule.expr.alias("passed")).to_series()
-    except pl.exceptions.PolarsError as exc:
-        detail = str(exc).splitlines()[0]
-        raise RuleError(f"rule {rule.text!r} cannot be checked on this data: {detail}") from exc
-    failing = raw.select(rule.columns).filter(~passed)
-    if failing.height == 0:
-        return passed, None
-    return passed, ", ".join(f"{c}={_show(v)}" for c, v in failing.row(0, named=True).items())
-
-
-def _consistency(
-    parsed: Sequence[Rule], typed: pl.DataFrame, raw: pl.DataFrame, dims: _Dims, failures: list[str]
-) -> tuple[float | None, list[tuple[str, int, int, str | None]]]:
-    """Table consistency, one result row per rule; fills per-column consistency in ``dims``."""
-    n = typed.height
-    outcomes: dict[int, pl.Series] = {}
-    rows: list[tuple[str, int, int, str | None]] = []
-    for i, rule in enumerate(parsed):
-        absent = [c for c in rule.columns if c not in typed.columns]
-        if absent:
-            # Validity already counts the missing declared column; the rule is left out here.
-            why = f"column {absent[0]!r} is missing from the data"
-            failures.append(f"rule {rule.text!r} cannot be checked: {why}")
-            rows.append((rule.text, 0, 0, None))
-            continue
-        passed, example = _check_rule(rule, typed, raw)
-        outcomes[i] = passed
-        n_pass = int(passed.sum())
-        rows.append((rule.text, n_pass, n - n_pass, example))
-        if n_pass < n:
-            failures.append(
-                f"rule {rule.text!r} failed for {n - n_pass} of {n} rows, e.g. {example}"
-            )
-    if not outcomes:
-        return None, rows
-    for column in dims:
-        involved = [s for i, s in outcomes.items() if column in parsed[i].columns]
-        if involved:
-            frame = pl.DataFrame({str(i): s for i, s in enumerate(involved)})
-            dims[column]["consistency"] = float(
-                frame.select(pl.all_horizontal(pl.all())).mean().item()
-            )
-    every = pl.DataFrame({str(i): s for i, s in outcomes.items()})
-    return float(every.select(pl.all_horizontal(pl.all())).mean().item()), rows
-
-
 def _column_dimensions(
     raw: pl.DataFrame,
     clean: pl.DataFrame,
@@ -221,8 +193,10 @@ def assess_quality(
     max_age_days: int | None = None,
     key_columns: Sequence[str] = (),
     weights: Mapping[str, float] | None = None,
+    reference: Reference | None = None,
+    expected_rows: tuple[float | None, float | None] = (None, None),
 ) -> QualityResult:
-    """Score ``df`` on five quality dimensions; see the module docstring for definitions."""
+    """Score ``df`` on seven quality dimensions; see the module docstring for definitions."""
     weight_of = _resolve_weights(weights)
     declared = dict(declared_schema or {})
     bad_types = {c: t for c, t in declared.items() if t not in DECLARED_TYPES}
@@ -258,7 +232,7 @@ def assess_quality(
         keys = [c for c in key_columns if c in columns] if key_columns else columns
         if keys:
             table["uniqueness"] = raw.select(keys).n_unique() / n
-        table["consistency"], rule_rows = _consistency(parsed, typed, raw, dims, failures)
+        table["consistency"], rule_rows = consistency(parsed, typed, raw, dims, failures)
         if time_column is not None:
             message = f"time column {time_column!r} is missing from the data"
             if time_column in columns:
@@ -266,6 +240,17 @@ def assess_quality(
                 dims[time_column]["timeliness"] = table["timeliness"] = share
             if message:
                 failures.append(message)
+        if reference is not None:
+            found = accuracy(
+                typed, reference.rows, reference.key, reference.columns, reference.tolerance
+            )
+            for c, share in found.columns.items():
+                dims[c]["accuracy"] = share
+            table["accuracy"] = found.table
+            failures += found.failures
+    table["volume"], message = volume(n, *expected_rows)
+    if message:
+        failures.append(message)
 
     rows = []
     for c in columns:

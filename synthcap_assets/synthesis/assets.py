@@ -6,6 +6,8 @@ import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import DATE_COLUMN, as_report_rows, as_source_rows, without_meta
+from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
+from synthcap_assets.lineage.recording import record_column_lineage, record_write
 from synthcap_assets.metadata import preview, written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
 from synthcap_assets.privacy.assets import (
@@ -17,11 +19,24 @@ from synthcap_assets.privacy.assets import (
 from synthcap_assets.profile.assets import DRIFT_REPORT, PROFILE, drift_report, profile
 from synthcap_assets.quality.assets import QUALITY_REPORT, quality_report
 from synthcap_assets.reads import captured_rows, report_rows
+from synthcap_assets.synthesis.budget import decide_for, privacy_budget
+from synthcap_assets.synthesis.evaluate import summary
+from synthcap_assets.synthesis.ledger import (
+    BudgetExceededError,
+    record_spend,
+    spend_row,
+)
+from synthcap_assets.synthesis.pipeline import CODES_METRIC, synthesize_evaluated
 from synthcap_assets.synthesis.readiness import readiness
-from synthcap_assets.synthesis.synthesize import SynthesisError, synthesize
-from synthcap_assets.synthesis.utility import column_shapes, utility_score
+from synthcap_assets.synthesis.synthesize import SynthesisError
+from synthcap_assets.synthesis.utility import KS_METRIC, TV_METRIC, utility_score
 from synthcap_resources.catalog import CatalogResource
-from synthcap_resources.lakehouse import LakehouseResource, report_table, synthetic_table
+from synthcap_resources.lakehouse import (
+    LakehouseResource,
+    raw_table,
+    report_table,
+    synthetic_table,
+)
 
 SYNTHETIC_UTILITY = "synthetic_utility"
 READINESS_SCORE = "readiness_score"
@@ -29,35 +44,71 @@ READINESS_SCORE = "readiness_score"
 
 @dg.asset(
     partitions_def=source_date_partitions,
-    deps=[raw_capture, profile, privacy_report],
+    deps=[raw_capture, profile, privacy_report, privacy_budget],
     group_name="synthesis",
     kinds={"delta", "smartnoise"},
 )
+@emits_lineage
 def synthetic_sample(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    """A differentially private synthetic version of the day's table (smartnoise-synth MST or
-    AIM at the source's epsilon), continuous columns binned from the profile, PII columns
-    dropped; stored in ``synthetic/<source>``, its per-column utility in ``synthetic_utility``."""
+    """A differentially private synthetic version of the day's table: smartnoise-synth MST or
+    AIM at the source's (epsilon, delta), bins and categories measured privately inside that
+    budget, PII columns dropped, 20% of rows held out for evaluation; the spend is recorded in
+    the ``audit/privacy_budget`` ledger. Stored in ``synthetic/<source>``; its evaluation
+    (column shapes, pair trends, DCR ratio, exact matches, membership-inference AUC) in
+    ``synthetic_utility``."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
     real = without_meta(captured_rows(lakehouse, source, day))
+    privacy = spec.privacy
+    where = f"source {source!r}, partition {day}"
+    decision = decide_for(lakehouse, source, day, privacy)
+    if not decision.allowed:  # the blocking check stops this first; a direct run stops here
+        raise BudgetExceededError(f"{where}: {decision.describe()}")
     try:
-        result = synthesize(
+        done = synthesize_evaluated(
             real,
             profile=report_rows(lakehouse, PROFILE, source, day).drop("source", "date"),
-            epsilon=spec.privacy.epsilon,
+            privacy=privacy,
             exclude=columns_to_drop(lakehouse, source, day, spec.pii_columns),
-            synthesizer=spec.privacy.synthesizer,
-            rows=spec.privacy.sample_rows,
+            rules=spec.quality.rules,
         )
     except SynthesisError as exc:
-        raise SynthesisError(f"source {source!r}, partition {day}: {exc}") from exc
-    shapes = column_shapes(real, result.sample, result.columns)
-    lakehouse.write_partition(
-        report_table(SYNTHETIC_UTILITY),
-        as_report_rows(shapes, source, day),
-        {"source": source, "date": day},
+        raise SynthesisError(f"{where}: {exc}") from exc
+    result = done.result
+    try:
+        spent = record_spend(
+            lakehouse,
+            spend_row(
+                source,
+                day,
+                epsilon=result.epsilon,
+                delta=result.delta,
+                rho=result.rho,
+                rho_preprocess=result.rho_preprocess,
+                synthesizer=result.synthesizer,
+                run_id=context.run.run_id,
+            ),
+            privacy.budget,
+            per_partition=privacy.budget_scope == "partition",
+        )
+    except BudgetExceededError as exc:
+        raise BudgetExceededError(f"{where}: {exc}") from exc
+    utility = as_report_rows(done.evaluation, source, day)
+    record_write(
+        lakehouse.write_partition(
+            report_table(SYNTHETIC_UTILITY), utility, {"source": source, "date": day}
+        ),
+        utility,
+    )
+    record_column_lineage(
+        synthetic_table(source),
+        raw_table(source),
+        {column: [column] for column in result.columns},
+        f"DP synthesis ({result.synthesizer.upper()})",
+        masking=True,
+        same_name_is_identity=False,
     )
     stored = as_source_rows(result.sample, source, day)
     written = lakehouse.write_partition(synthetic_table(source), stored, {DATE_COLUMN: day})
@@ -68,9 +119,16 @@ def synthetic_sample(
             {
                 "synthesizer": result.synthesizer,
                 "epsilon": result.epsilon,
+                "delta": result.delta,
+                "rho_preprocess": result.rho_preprocess,
                 "fit_seconds": result.fit_seconds,
-                "utility": utility_score(shapes),
+                **summary(done.evaluation),
+                "utility": utility_score(done.evaluation),
+                "budget_remaining_epsilon": spent.remaining_after,
+                "train_rows": done.train_rows,
+                "holdout_rows": done.holdout_rows,
                 "synthesized_columns": result.columns,
+                "domain": result.domain,
                 "dropped_columns": result.dropped,
                 "preview": preview(result.sample),
             },
@@ -79,11 +137,23 @@ def synthetic_sample(
 
 
 @dg.asset_check(asset=synthetic_sample, blocking=True, partitions_def=source_date_partitions)
+@emits_check_lineage
 def synthetic_sample_has_no_pii(
     context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.AssetCheckResult:
     """No PII column, and no PII-shaped value, is in the synthetic sample."""
     return no_pii_check(context, lakehouse, catalog, synthetic_table)
+
+
+shape_rows = pl.col("metric").is_in([KS_METRIC, TV_METRIC])
+
+
+def pair_cells(evaluation: pl.DataFrame | None) -> int | None:
+    """Cells of the largest two-way marginal: the product of the two largest code counts."""
+    if evaluation is None:
+        return None
+    codes = sorted(evaluation.filter(pl.col("metric") == CODES_METRIC)["score"].to_list())
+    return int(codes[-1] * codes[-2]) if len(codes) >= 2 else None
 
 
 def _table_row(report: pl.DataFrame) -> dict:
@@ -97,6 +167,7 @@ def _table_row(report: pl.DataFrame) -> dict:
     group_name="synthesis",
     kinds={"delta", "polars"},
 )
+@emits_lineage
 def readiness_score(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
@@ -116,6 +187,8 @@ def readiness_score(
         else compared.clear()
     )
     shapes = report_rows(lakehouse, SYNTHETIC_UTILITY, source, day, required=False)
+    headline = {} if shapes is None else summary(shapes)
+    budget = decide_for(lakehouse, source, day, spec.privacy)
     result = readiness(
         quality_score=float(quality.get("score") or 0.0),
         quality_threshold=spec.quality.threshold,
@@ -127,9 +200,13 @@ def readiness_score(
         drifted_columns=drifted["column"].to_list(),
         compared_columns=compared.height,
         utility=None if shapes is None else utility_score(shapes.drop("source", "date")),
+        mia_auc=headline.get("mia_auc"),
+        dcr_ratio=headline.get("dcr_ratio"),
+        budget_left=budget.remaining,
+        pair_cells=pair_cells(shapes),
         rows=captured_rows(lakehouse, source, day).height,
         epsilon=spec.privacy.epsilon,
-        synthesized_columns=0 if shapes is None else shapes.height,
+        synthesized_columns=0 if shapes is None else shapes.filter(shape_rows).height,
         quasi_identifiers=spec.quasi_identifiers,
     )
     report = as_report_rows(

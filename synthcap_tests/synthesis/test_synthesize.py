@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from synthcap_assets.profile.stats import profile_frame
+from synthcap_assets.synthesis.dp_domain import magnitude_grid
 from synthcap_assets.synthesis.prepare import OTHER
 from synthcap_assets.synthesis.synthesize import (
     SynthesisError,
@@ -46,7 +47,13 @@ def fitted() -> tuple[pl.DataFrame, SynthesisResult, bool]:
     df = mixed_frame()
     before = np.random.get_state()
     result = synthesize(
-        df, profile=profile_frame(df), epsilon=3.0, exclude=["email"], rows=400, seed=1
+        df,
+        profile=profile_frame(df),
+        epsilon=3.0,
+        exclude=["email"],
+        rows=400,
+        seed=1,
+        categories={"channel": ["web", "store", "phone", "partner"]},  # declared in a catalog
     )
     after = np.random.get_state()
     restored = all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
@@ -65,12 +72,23 @@ def test_sample_has_the_requested_rows_and_only_allowed_columns(fitted):
     assert {c: result.sample.schema[c] for c in ALLOWED} == {c: df.schema[c] for c in ALLOWED}
 
 
-def test_sample_values_stay_in_the_real_domain(fitted):
+def _grid_cell(value: float) -> tuple[float, float]:
+    grid = magnitude_grid()
+    i = int(np.searchsorted(grid, value, side="right")) - 1
+    return grid[i], grid[i + 1]
+
+
+def test_sample_values_stay_in_the_privately_measured_domain(fitted):
+    # The domain is measured under noise, so it is not the real min/max (that would leak them)
+    # but it never leaves the public grid cells holding the real extremes.
     df, result, _ = fitted
     sample = result.sample
     for name in ("amount", "visits", "joined"):
-        values = sample[name].drop_nulls()
-        assert values.min() >= df[name].min() and values.max() <= df[name].max()
+        real, synthetic = df[name].drop_nulls(), sample[name].drop_nulls()
+        if real.dtype == pl.Date:
+            real, synthetic = real.cast(pl.Int32), synthetic.cast(pl.Int32)
+        assert synthetic.min() >= _grid_cell(real.min())[0], name
+        assert synthetic.max() <= _grid_cell(real.max())[1], name
     assert set(sample["channel"].drop_nulls()) <= set(df["channel"]) | {OTHER}
 
 
@@ -88,7 +106,10 @@ def test_numpy_global_random_state_is_restored(fitted):
 
 def test_aim_on_a_small_frame():
     df = mixed_frame(n=150, seed=8).select("channel", "visits")
-    result = synthesize(df, profile=profile_frame(df), epsilon=2.0, synthesizer="aim")
+    channels = {"channel": ["web", "store", "phone", "partner"]}  # declared: public, free
+    result = synthesize(
+        df, profile=profile_frame(df), epsilon=2.0, synthesizer="aim", categories=channels
+    )
     assert result.sample.height == 150 and result.columns == ["channel", "visits"]
     assert result.synthesizer == "aim"
     assert utility_score(column_shapes(df, result.sample, result.columns)) > 0.5
@@ -107,7 +128,7 @@ def test_zero_rows_gives_an_empty_typed_sample_without_fitting():
         (mixed_frame(n=9), {}, "only 9 rows"),
         (pl.DataFrame(), {}, "only 0 rows"),
         (mixed_frame(n=50).select("channel", "email"), {"exclude": ["email"]}, "usable column"),
-        (mixed_frame(n=50).select("customer_id", "visits"), {}, r"only 1 usable column"),
+        (mixed_frame(n=50).select("customer_id", "visits"), {}, r"only [01] usable column"),
         (mixed_frame(n=50), {"synthesizer": "ctgan"}, "unknown synthesizer"),
         (mixed_frame(n=50), {"epsilon": 0.0}, "epsilon"),
         (mixed_frame(n=50), {"epsilon": float("nan")}, "epsilon"),
@@ -138,3 +159,15 @@ def test_project_to_simplex_satisfies_the_optimality_conditions():
     t = (y - x)[x > 0]
     assert np.ptp(t) == pytest.approx(0.0, abs=1e-9)
     assert (y[x == 0] <= t[0] + 1e-9).all()
+
+
+def test_the_budget_is_accounted_in_zcdp_and_adds_up_to_epsilon(fitted):
+    from snsynth.utils import cdp_rho
+
+    _, result, _ = fitted
+    assert result.epsilon == 3.0 and result.delta == 1e-9
+    assert result.rho == pytest.approx(cdp_rho(3.0, 0.5e-9), rel=1e-9)
+    # The domain was measured (nothing declared), with at most its share of rho.
+    assert 0 < result.rho_preprocess <= 0.1 * result.rho + 1e-15
+    assert result.domain["amount"] == "private range"
+    assert set(result.cardinalities) == set(result.columns)

@@ -1,0 +1,54 @@
+"""One capture measurement in a fresh process: import the tool, reset the peak-memory mark,
+capture one case, print seconds, rows/s and the peak memory above the starting size as JSON.
+
+``python -m synthcap_assets.bench.capture_worker TOOL CASE_JSON``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from synthcap_assets.bench.capture_tools import TOOLS, Case
+
+STATUS = Path("/proc/self/status")
+
+
+def _memory_mb(field: str) -> float:
+    for line in STATUS.read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in {STATUS}")
+
+
+def measure(tool: str, case: Case) -> dict:
+    function = TOOLS[tool]
+    if tool == "dlt":
+        import dlt  # noqa: F401  (its import time stays outside the clock, like ours)
+    else:
+        import synthcap_resources.sources.registry  # noqa: F401
+    before = _memory_mb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    started = time.perf_counter()
+    rows = function(case)
+    seconds = time.perf_counter() - started
+    return {
+        "tool": tool,
+        "case": case.name,
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds if seconds else 0.0,
+        "peak_mb": max(0.0, _memory_mb("VmHWM") - before),
+    }
+
+
+def main(tool: str, case_json: str) -> None:
+    raw = json.loads(case_json)
+    case = Case(**{k: Path(v) if k in ("workdir", "csv_path") and v else v for k, v in raw.items()})
+    print(json.dumps(measure(tool, case)))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,84 @@
+"""Profile states to and from plain per-column records, for storing day profiles in a table
+(one row per column) and merging them later into date-range profiles without the raw rows.
+
+A record is a dict of Python floats, a float64 array of quantile knots (only the real values
+for an exact summary), the 2**14 HLL registers as bytes, and the exact small set (None once
+dropped). ``to_records`` and ``from_records`` round-trip a ``ProfileState`` exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from synthcap_assets.kernels.blocks import state_dtype
+from synthcap_assets.kernels.distinct import REGISTERS, SMALL_SET, DistinctState
+from synthcap_assets.kernels.moments import MomentState
+from synthcap_assets.kernels.profile import ProfileError, ProfileState
+from synthcap_assets.kernels.quantiles import KNOTS, QuantileSummary
+
+_MOMENTS = MomentState._fields
+
+
+def to_records(state: ProfileState) -> list[dict[str, Any]]:
+    """One record per column of ``state``."""
+    mom = jax.tree.map(np.asarray, state.moments)
+    values = np.asarray(state.quantiles.values, np.float64)
+    count = np.asarray(state.quantiles.count)
+    error = np.asarray(state.quantiles.error)
+    regs = np.asarray(state.distinct.registers, np.uint8)
+    small = np.asarray(state.distinct.small, np.float64)
+    size = np.asarray(state.distinct.small_count)
+    records = []
+    for j in range(count.shape[0]):
+        real = int(min(count[j], KNOTS)) if error[j] == 0 and count[j] <= KNOTS else KNOTS
+        record: dict[str, Any] = {name: float(getattr(mom, name)[j]) for name in _MOMENTS}
+        record.update(
+            quantile_knots=values[j, :real].copy(),
+            quantile_count=float(count[j]),
+            quantile_error=float(error[j]),
+            hll_registers=regs[j].tobytes(),
+            small_set=small[j, : size[j]].copy() if size[j] >= 0 else None,
+        )
+        records.append(record)
+    return records
+
+
+def from_records(records: Sequence[dict[str, Any]]) -> ProfileState:
+    """A multi-column state from records (in column order), as ``to_records`` wrote them."""
+    if not records:
+        raise ProfileError("from_records needs at least one record")
+    dtype = state_dtype()
+    moments = MomentState(*(jnp.asarray([r[n] for r in records], dtype) for n in _MOMENTS))
+    values = np.full((len(records), KNOTS), np.inf)
+    small = np.full((len(records), SMALL_SET), np.inf)
+    regs = np.zeros((len(records), REGISTERS), np.uint8)
+    size = np.full(len(records), -1, np.int32)
+    for j, r in enumerate(records):
+        knots = np.asarray(r["quantile_knots"], np.float64)
+        if knots.size > KNOTS or (knots.size < KNOTS and knots.size != r["quantile_count"]):
+            raise ProfileError(
+                f"record {j}: {knots.size} quantile knots for a count of "
+                f"{r['quantile_count']:.0f} (expected {KNOTS} or the count)"
+            )
+        values[j, : knots.size] = knots
+        if 0 < knots.size < KNOTS:
+            values[j, knots.size :] = knots[-1]  # an exact summary repeats its maximum
+        raw = np.frombuffer(r["hll_registers"], np.uint8)
+        if raw.size != REGISTERS:
+            raise ProfileError(f"record {j}: {raw.size} HLL registers, expected {REGISTERS}")
+        regs[j] = raw
+        if r["small_set"] is not None:
+            found = np.asarray(r["small_set"], np.float64)
+            small[j, : found.size], size[j] = found, found.size
+    quantiles = QuantileSummary(
+        jnp.asarray(values, dtype),
+        jnp.asarray([r["quantile_count"] for r in records], dtype),
+        jnp.asarray([r["quantile_error"] for r in records], dtype),
+    )
+    distinct = DistinctState(jnp.asarray(regs), jnp.asarray(small, dtype), jnp.asarray(size))
+    return ProfileState(moments, quantiles, distinct)

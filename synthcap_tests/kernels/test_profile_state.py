@@ -1,0 +1,185 @@
+"""The combined profile state: chunked evaluation equals the whole table, merged day states
+equal a profile of the union (within the stated bounds), finished statistics against numpy,
+column blocks, and no recompilation for a new row count in the same shape bucket."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import polars as pl
+import pytest
+import scipy.stats as ss
+
+from synthcap_assets.kernels.profile import (
+    ProfileError,
+    finalize,
+    merge,
+    merge_many,
+    profile_block,
+    profile_chunks,
+    profile_columns,
+)
+from synthcap_assets.kernels.state_io import from_records, to_records
+from synthcap_resources.compute import (
+    ColumnBlockError,
+    bucket_size,
+    column_block,
+    iter_column_blocks,
+    runtime,
+)
+
+runtime()
+PROBS = (0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0)
+_COMPILES: list[str] = []
+
+
+def _on_event(name: str, _seconds: float, **_: object) -> None:
+    if name == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+        _COMPILES.append(name)
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_event)
+
+
+def _table(seed: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.stack(
+        [
+            rng.standard_normal(n) + 1e12,
+            rng.standard_t(2, n),
+            rng.integers(0, 30, n).astype(float),
+            np.where(rng.random(n) < 0.02, -1e9, rng.lognormal(0, 1, n)),
+        ],
+        axis=1,
+    )
+    x[rng.random(x.shape) < 0.05] = np.nan
+    return x
+
+
+def _assert_close_to_truth(stats, x: np.ndarray) -> None:
+    for j in range(x.shape[1]):
+        v = np.sort(x[:, j][np.isfinite(x[:, j])])
+        s = v - v[0]
+        m = stats.moments
+        assert m["count"][j] == v.size and m["nulls"][j] == x.shape[0] - v.size
+        assert m["min"][j] == v[0] and m["max"][j] == v[-1]
+        assert m["var"][j] == pytest.approx(np.var(s, ddof=1), rel=1e-9)
+        assert m["skewness"][j] == pytest.approx(ss.skew(s), rel=1e-9)
+        assert m["kurtosis"][j] == pytest.approx(ss.kurtosis(s), rel=1e-9)
+        assert stats.distinct[j] == pytest.approx(np.unique(v).size, rel=0.02)
+        bound = stats.rank_error[j] * v.size
+        assert stats.rank_error[j] <= 1e-3
+        pos = np.asarray(stats.probs) * (v.size - 1)
+        lo = v[np.clip(np.floor(pos - bound).astype(int), 0, v.size - 1)]
+        hi = v[np.clip(np.ceil(pos + bound).astype(int), 0, v.size - 1)]
+        slack = 1e-12 * np.abs(v).max()
+        assert np.all(stats.quantiles[j] >= lo - slack) and np.all(stats.quantiles[j] <= hi + slack)
+        assert stats.hist_counts[j].sum() == pytest.approx(v.size, abs=2 * bound + 2)
+
+
+def test_chunked_profile_equals_the_whole_table() -> None:
+    x = _table(1, 90_000)
+    whole = finalize(profile_block(*column_block(x)), PROBS)
+    chunked = finalize(profile_columns(x, chunk_rows=25_000), PROBS)
+    _assert_close_to_truth(whole, x)
+    _assert_close_to_truth(chunked, x)
+    for key in ("count", "nulls", "min", "max", "zeros", "negatives"):
+        np.testing.assert_array_equal(chunked.moments[key], whole.moments[key])
+    scale = 1e-12 * whole.moments["std"] + 4 * np.spacing(np.abs(whole.moments["mean"]))
+    assert np.all(np.abs(chunked.moments["mean"] - whole.moments["mean"]) <= scale)
+    assert chunked.distinct[2] == whole.distinct[2] == 30 and chunked.distinct_exact[2]
+
+
+def test_day_states_merge_into_the_range_profile() -> None:
+    days = [_table(10 + d, n) for d, n in enumerate([24_000, 22_000, 500, 1])]
+    states = [profile_block(*column_block(day)) for day in days]
+    union = np.concatenate(days)
+    _assert_close_to_truth(finalize(merge_many(states), PROBS), union)
+    pairwise = merge(merge(states[0], states[1]), merge(states[2], states[3]))
+    _assert_close_to_truth(finalize(pairwise, PROBS), union)
+
+
+def test_small_table_statistics_are_exact() -> None:
+    x = _table(2, 700)
+    stats = finalize(profile_block(*column_block(x)), PROBS, bins=7)
+    for j in range(x.shape[1]):
+        v = x[:, j][np.isfinite(x[:, j])]
+        np.testing.assert_allclose(stats.quantiles[j], np.quantile(v, PROBS), rtol=1e-13)
+        assert stats.rank_error[j] == 0 and stats.distinct_exact[j]
+        assert stats.distinct[j] == np.unique(v).size
+        counts, edges = np.histogram(v, 7, range=(v.min(), v.max()))
+        np.testing.assert_allclose(stats.hist_edges[j], edges, rtol=1e-12)
+        np.testing.assert_array_equal(stats.hist_counts[j], counts)
+        assert stats.moments["zeros"][j] == (v == 0).sum()
+        assert stats.moments["negatives"][j] == (v < 0).sum()
+        assert stats.moments["sum"][j] == pytest.approx(v.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("rows", [(1300, 1500), (23_000, 24_000)])
+def test_same_bucket_triggers_no_compilation(rows: tuple[int, int]) -> None:
+    first, second = rows
+    assert bucket_size(first) == bucket_size(second)
+    x = _table(3, second)
+    finalize(profile_block(*column_block(x[:first])), PROBS)
+    _COMPILES.clear()
+    stats = finalize(profile_block(*column_block(x)), PROBS)
+    assert _COMPILES == []
+    assert stats.moments["count"].tolist() == np.isfinite(x).sum(0).tolist()
+
+
+def test_polars_series_with_nulls_and_masks() -> None:
+    frame = pl.DataFrame({"a": [1.0, None, 3.0, float("nan")], "b": [1, 2, None, 4]})
+    block, rows = column_block(list(frame.iter_columns()))
+    assert rows == 4 and block.shape == (2, bucket_size(4))
+    assert np.isnan(block[:, 4:]).all() and block.ctypes.data % 64 == 0
+    stats = finalize(profile_block(block, rows), PROBS)
+    assert stats.moments["count"].tolist() == [2, 3]
+    assert stats.moments["nulls"].tolist() == [2, 1]
+    mask = np.array([[True, True], [True, True], [True, True], [False, True]])
+    masked, _ = column_block(np.array([[1.0, 2], [3, 4], [5, 6], [7, 8]]), mask=mask)
+    assert np.isnan(masked[0, 3]) and masked[1, 3] == 8
+
+
+def test_iter_column_blocks_reuses_one_shape() -> None:
+    x = _table(4, 4001)
+    blocks = [(b.copy(), r) for b, r in iter_column_blocks(x, chunk_rows=1000, reuse=True)]
+    assert [r for _, r in blocks] == [801, 801, 801, 801, 797]
+    assert {b.shape for b, _ in blocks} == {(4, bucket_size(801))}
+    stats = finalize(profile_chunks(blocks), PROBS)
+    assert stats.moments["count"].tolist() == np.isfinite(x).sum(0).tolist()
+
+
+def test_errors_say_what_is_wrong() -> None:
+    with pytest.raises(ColumnBlockError, match="differ in length"):
+        column_block([np.zeros(3), np.zeros(4)])
+    with pytest.raises(ColumnBlockError, match="rows × columns"):
+        column_block(np.zeros(5))
+    with pytest.raises(ProfileError, match="2-D float"):
+        profile_block(np.zeros((2, 8), np.int64), 8)
+    with pytest.raises(ProfileError, match="rows=9"):
+        profile_block(np.zeros((2, 8)), 9)
+    state = profile_block(*column_block(_table(5, 50)))
+    other = profile_block(*column_block(_table(5, 50)[:, :2]))
+    with pytest.raises(ProfileError, match="different numbers of columns"):
+        merge(state, other)
+    with pytest.raises(ProfileError, match="probabilities"):
+        finalize(state, [0.5, 2.0])
+
+
+def test_records_round_trip_and_merge_like_states() -> None:
+    days = [_table(20 + d, n) for d, n in enumerate([24_000, 500, 0])]
+    states = [profile_block(*column_block(day)) for day in days]
+    stored = [to_records(state) for state in states]
+    assert stored[1][0]["quantile_knots"].size == np.isfinite(days[1][:, 0]).sum()
+    assert stored[0][1]["small_set"] is None and stored[1][2]["small_set"].size <= 30
+    for state, records in zip(states, stored, strict=True):
+        back = from_records(records)
+        for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(back), strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    merged = finalize(merge_many([from_records(r) for r in stored]), PROBS)
+    direct = finalize(merge_many(states), PROBS)
+    np.testing.assert_array_equal(merged.quantiles, direct.quantiles)
+    np.testing.assert_array_equal(merged.distinct, direct.distinct)
+    _assert_close_to_truth(merged, np.concatenate(days))
+    with pytest.raises(ProfileError, match="HLL registers"):
+        from_records([{**stored[0][0], "hll_registers": b"\x00"}])
