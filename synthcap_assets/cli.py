@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--tables", nargs="+", help="synth: bundled tables (default all)")
     bench.add_argument("--epsilons", nargs="+", type=float, help="synth: default 0.5 1 3")
     bench.add_argument("--synthesizers", nargs="+", choices=["mst", "aim"], help="synth")
+    bench.add_argument("--repeats", type=int, help="synth: runs per case, averaged (default 3)")
     bench.add_argument("--json", help="also write the results as JSON to this path")
     bench.add_argument("--tools", nargs="+", help="a subset of the tools (synthcap always runs)")
     bench.set_defaults(func=cmd_bench)

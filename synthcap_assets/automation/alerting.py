@@ -9,6 +9,9 @@ and every failed run becomes an :class:`Alert` with an idempotency key, delivere
 delivered (or found already delivered in the ``alerts`` table), so a daemon restart neither
 resends nor loses one. A run that failed only because a blocking check failed is not alerted
 again: the check's alert says it.
+
+Check execution records and event-log cursors have no public Dagster API yet, so they are
+imported from ``dagster._core`` (dagster is bounded below 1.14 in pyproject.toml for this).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from typing import Any
 
 import dagster as dg
 from dagster._core.event_api import EventLogCursor
-from dagster._core.events import DagsterEventType
 from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecord,
     AssetCheckExecutionRecordStatus,
@@ -95,7 +97,7 @@ def _own_error(error):
 def run_alert(instance: dg.DagsterInstance, record: dg.EventLogRecord) -> Alert | None:
     """The alert of a run failure; ``None`` when only blocking checks failed it."""
     run_id = record.run_id
-    failures = instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
+    failures = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     errors = [_own_error(f.dagster_event.step_failure_data.error) for f in failures]
     if errors and all(e is not None and e.cls_name == CHECK_FAILED_ERROR for e in errors):
         return None
@@ -188,7 +190,7 @@ def alert_sensor(
     try:
         sent += _deliver_checks(context, alerts, lakehouse, cursor["checks"])
         runs = context.instance.fetch_run_status_changes(
-            DagsterEventType.RUN_FAILURE, limit=BATCH, cursor=cursor["runs"], ascending=True
+            dg.DagsterEventType.RUN_FAILURE, limit=BATCH, cursor=cursor["runs"], ascending=True
         )
         for record in runs.records:
             alert = run_alert(context.instance, record)

@@ -6,7 +6,8 @@ Dagster evaluates a freshness policy per asset, but every source shares the one
 partitions: a cron policy whose deadline is the source's schedule and whose lower bound is
 one schedule period. A source is stale when its latest capture (any date partition) is older
 than the latest deadline tick minus that period: it missed a whole cycle. Each stale
-(source, deadline tick) is alerted once.
+(source, deadline tick) is alerted once. The cron helpers and the cron policy's class are not
+public in Dagster yet (imported from ``dagster._utils`` / ``dagster._core``).
 """
 
 from __future__ import annotations

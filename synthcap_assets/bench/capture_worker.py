@@ -12,15 +12,7 @@ import time
 from pathlib import Path
 
 from synthcap_assets.bench.capture_tools import TOOLS, Case
-
-STATUS = Path("/proc/self/status")
-
-
-def _memory_mb(field: str) -> float:
-    for line in STATUS.read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in {STATUS}")
+from synthcap_assets.bench.memory import memory_mb, reset_peak
 
 
 def measure(tool: str, case: Case) -> dict:
@@ -29,8 +21,8 @@ def measure(tool: str, case: Case) -> dict:
         import dlt  # noqa: F401  (its import time stays outside the clock, like ours)
     else:
         import synthcap_resources.sources.registry  # noqa: F401
-    before = _memory_mb("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")
+    before = memory_mb("VmRSS")
+    reset_peak()
     started = time.perf_counter()
     rows = function(case)
     seconds = time.perf_counter() - started
@@ -40,7 +32,7 @@ def measure(tool: str, case: Case) -> dict:
         "rows": rows,
         "seconds": seconds,
         "rows_per_s": rows / seconds if seconds else 0.0,
-        "peak_mb": max(0.0, _memory_mb("VmHWM") - before),
+        "peak_mb": max(0.0, memory_mb("VmHWM") - before),
     }
 
 

@@ -2,9 +2,10 @@
 
 Prints seconds, extra peak memory (above the table already in memory) and each tool's time as
 a ratio to synthcap's (``tool_seconds / synthcap_seconds``: above 1 means synthcap is faster),
-and writes them as JSON. ydata-profiling cannot profile 10M rows in reasonable time here, so it
-runs on a subset (``ydata_rows``) and its time is scaled linearly to the full row count; the
-output says so.
+and writes them as JSON. ydata-profiling runs on the whole table up to ``YDATA_MAX_ROWS``, and
+beyond on that many rows with its time scaled linearly (the output says so). A smaller subset
+would flatter it: its time per row grows with the row count (measured here: 15.6 µs at 200k
+rows, 18.9 µs at 1M, 27.9 µs at 10M, 7.1 GB peak).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 TOOLS = ("synthcap", "polars", "duckdb", "numpy", "ydata-profiling")
 DEFAULT_ROWS = 10_000_000
-YDATA_MAX_ROWS = 200_000
+YDATA_MAX_ROWS = 10_000_000
 
 
 class BenchError(RuntimeError):

@@ -55,6 +55,9 @@ EPSILONS = (0.5, 1.0, 3.0)
 # smartnoise splits preprocessor_eps over the continuous columns and often finds no bounds with
 # a tenth of epsilon on a few hundred rows; it gets more, up to 3/4, until one works.
 SMARTNOISE_SHARES = (0.1, 0.25, 0.5, 0.75)
+# One run's scores move by a few hundredths with the (unseedable) DP noise; means of three
+# runs per case decide the comparison.
+REPEATS = 3
 _US_PER_DAY = 86_400_000_000
 
 
@@ -222,14 +225,22 @@ def run_synth_bench(
     epsilons: Sequence[float] = EPSILONS,
     rows: int | None = None,
     seed: int = 0,
+    repeats: int = REPEATS,
 ) -> dict:
-    """Every (table, synthesizer, epsilon) case, both tools; the JSON document."""
+    """Every (table, synthesizer, epsilon) case, both tools, ``repeats`` runs each (seeds
+    ``seed``, ``seed + 1``, ...: other holdouts and draws) averaged; the JSON document."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be 1 or more, got {repeats}")
     chosen = list(tables or sorted(load_catalog(BUNDLED_SOURCES_DIR)))
     rows_out = []
     for table in chosen:
         for synthesizer in synthesizers:
             for epsilon in epsilons:
-                rows_out += run_case(table, synthesizer, float(epsilon), rows, seed)
+                runs = [
+                    run_case(table, synthesizer, float(epsilon), rows, seed + i)
+                    for i in range(repeats)
+                ]
+                rows_out += [_mean_row(list(same)) for same in zip(*runs, strict=True)]
     return {
         "bench": "synth",
         "rows": rows_out,
@@ -237,9 +248,22 @@ def run_synth_bench(
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
             "date": dt.date.today().isoformat(),
             "method": "same rows, split, epsilon, delta, columns and MST/AIM fitting code for "
-            "both tools; only preprocessing differs; scores against the training rows",
+            "both tools; only preprocessing differs; scores against the training rows, "
+            f"mean of {repeats} run(s) per case (DP noise cannot be seeded)",
         },
     }
+
+
+def _mean_row(runs: list[dict]) -> dict:
+    """One tool's runs of a case as one row: seconds and scores averaged over the runs that
+    produced a sample; ``failed_runs`` counts the others (all failed: the last error)."""
+    ok = [r for r in runs if "error" not in r]
+    row = dict((ok or runs)[-1]) | {"repeats": len(runs), "failed_runs": len(runs) - len(ok)}
+    row["seconds"] = round(sum(r["seconds"] for r in runs) / len(runs), 3)
+    for key in ("column_shapes", "pair_trends", "dcr_ratio"):
+        values = [r[key] for r in ok if r[key] is not None]
+        row[key] = sum(values) / len(values) if values else None
+    return row
 
 
 def format_table(document: dict) -> str:
@@ -293,6 +317,7 @@ def run_from_args(args: argparse.Namespace, console: Console) -> int:
         synthesizers=getattr(args, "synthesizers", None) or SYNTHESIZERS,
         epsilons=getattr(args, "epsilons", None) or EPSILONS,
         rows=getattr(args, "rows", None),
+        repeats=getattr(args, "repeats", None) or REPEATS,
     )
     console.print(format_table(document), highlight=False)
     if getattr(args, "json", None):

@@ -1,8 +1,8 @@
 """synthcap's side of the profile benchmark: the statistic set of ``peers`` from the kernels.
 
 Numeric columns go through ``kernels.profile`` chunk by chunk (moments, quantiles, histogram,
-distinct), ``kernels.correlation`` (Pearson by mergeable chunk states) and
-``kernels.corr_sketch`` (Spearman on ranks read from the profile's quantile summaries);
+distinct), then ``kernels.corr_sketch`` in one more pass (Pearson, and Spearman on ranks read
+from the profile's quantile summaries, both as mergeable chunk states);
 categorical columns are coded once by polars (``categorical_codes``) and counted by
 ``kernels.topk`` and ``kernels.corr_cramer``.
 """
@@ -14,11 +14,10 @@ import polars as pl
 
 from synthcap_assets.bench.data import CATEGORICAL_COLUMNS, HIST_BINS, NUMERIC_COLUMNS, PROBS, TOP_K
 from synthcap_assets.kernels.corr_cramer import cramers_v
-from synthcap_assets.kernels.corr_sketch import spearman_from_summaries
-from synthcap_assets.kernels.correlation import pearson_state
+from synthcap_assets.kernels.corr_sketch import pearson_and_spearman
 from synthcap_assets.kernels.profile import finalize, profile_columns
 from synthcap_assets.kernels.topk import category_counts, top_k
-from synthcap_resources.compute import DEFAULT_CHUNK_ROWS, bucket_size, chunk_ranges
+from synthcap_resources.compute import DEFAULT_CHUNK_ROWS, bucket_size
 
 
 def categorical_codes(series: pl.Series) -> tuple[np.ndarray, list[str]]:
@@ -26,16 +25,6 @@ def categorical_codes(series: pl.Series) -> tuple[np.ndarray, list[str]]:
     labels = series.drop_nulls().unique().sort().cast(pl.String).to_list()
     codes = series.cast(pl.String).cast(pl.Enum(labels)).to_physical()
     return codes.fill_null(-1).cast(pl.Int32).to_numpy(), labels
-
-
-def pearson_chunked(df: pl.DataFrame, columns: list[str], chunk_rows: int) -> np.ndarray:
-    """Pairwise-complete Pearson by merging per-chunk states (bounded extra memory)."""
-    state = None
-    for start, stop in chunk_ranges(df.height, chunk_rows):
-        block = df.slice(start, stop - start).select(columns).to_numpy()
-        part = pearson_state(block, ~np.isnan(block))
-        state = part if state is None else state.merge(part)
-    return state.correlation().matrix
 
 
 def synthcap_stats(df: pl.DataFrame, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict:
@@ -51,10 +40,10 @@ def synthcap_stats(df: pl.DataFrame, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> di
         out[f"{c}:distinct"] = len(labels)
         out[f"{c}:top"] = [(labels[i], int(n)) for i, n in zip(best, freq, strict=True) if i >= 0]
         codes.append(column_codes)
-    out["pearson"] = pearson_chunked(df, NUMERIC_COLUMNS, chunk_rows)
     # Ranks from the profile's quantile summaries: no sort (bound in kernels.corr_sketch).
     values = df.select(NUMERIC_COLUMNS).to_numpy()
-    out["spearman"] = spearman_from_summaries(values, state.quantiles, chunk_rows // 4).matrix
+    pearson, spearman = pearson_and_spearman(values, state.quantiles, chunk_rows // 4)
+    out["pearson"], out["spearman"] = pearson.matrix, spearman.matrix
     del values
     block = np.column_stack(codes)
     out["cramers_v"] = cramers_v(block, block >= 0).matrix[0, 1]

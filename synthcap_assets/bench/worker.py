@@ -12,23 +12,10 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from synthcap_assets.bench import peers
 from synthcap_assets.bench.data import make_table, table_megabytes
-
-STATUS = Path("/proc/self/status")
-
-
-def _memory_mb(field: str) -> float:
-    for line in STATUS.read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"{field} not in {STATUS}")
-
-
-def _reset_peak() -> None:
-    Path("/proc/self/clear_refs").write_text("5")
+from synthcap_assets.bench.memory import memory_mb, reset_peak
 
 
 def tool_function(tool: str) -> Callable:
@@ -52,12 +39,12 @@ def measure(tool: str, rows: int, seed: int, warmup_rows: int) -> dict:
     if warm:
         function(make_table(warm, seed + 1))
     table = make_table(rows, seed)
-    before = _memory_mb("VmRSS")
-    _reset_peak()
+    before = memory_mb("VmRSS")
+    reset_peak()
     started = time.perf_counter()
     function(table)
     seconds = time.perf_counter() - started
-    peak = _memory_mb("VmHWM")
+    peak = memory_mb("VmHWM")
     return {
         "tool": tool,
         "rows": rows,

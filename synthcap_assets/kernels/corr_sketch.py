@@ -6,7 +6,8 @@ is slow on the CPU. The profile already holds each column's mergeable quantile s
 point within ``cdf_bound`` (exact when the summary is, i.e. up to 8193 values or as many
 distinct ones). The average rank of a value x is then (count(< x) + count(<= x) + 1) / 2, the
 same tie convention as ``scipy.stats.rankdata``; the ranks are correlated pairwise-complete
-by ``correlation``'s mergeable Pearson state, chunk by chunk, so memory stays bounded.
+by ``correlation``'s mergeable Pearson state, chunk by chunk, so memory stays bounded, in the
+same pass as the Pearson state of the values themselves (one read of the rows for both).
 
 Bound: every rank is within b = ``cdf_bound`` of its exact value; ranks have standard deviation
 about n / sqrt(12), so rho moves by at most about 2 sqrt(12) b / n (0.7% of the summary's rank
@@ -23,47 +24,77 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from synthcap_assets.kernels.correlation import Correlation, PearsonState, pearson_state
+from synthcap_assets.kernels.correlation import (
+    Correlation,
+    PearsonState,
+    _pearson_sums,
+    as_columns,
+)
 from synthcap_assets.kernels.quantiles import (
     KNOTS,
     QuantileSummary,
-    _count_le,
-    _count_lt,
+    _ramp,
+    _ramp_below,
     knot_ranks,
 )
-from synthcap_resources.compute import DEFAULT_CHUNK_ROWS, chunk_ranges
+from synthcap_resources.compute import (
+    DEFAULT_CHUNK_ROWS,
+    aligned_empty,
+    bucket_size,
+    chunk_ranges,
+    runtime,
+)
 
 
-@partial(jax.jit, static_argnames="exact")
 def _column_ranks(knots: jax.Array, count: jax.Array, x: jax.Array, exact: bool) -> jax.Array:
-    """Average ranks of one column's values (NaN where missing) from its summary. One column
-    per call: gathers from a batched (vmapped) knot array ran 5x slower on XLA:CPU."""
+    """Average ranks of one column's values (NaN where missing) from its summary.
+
+    One binary search per value: the index of the first knot equal to the last knot at or
+    below x (a table over the knots) turns the "right" search into the "left" one. One column
+    at a time: gathers from a batched (vmapped) knot array ran 5x slower on XLA:CPU."""
+    right = jnp.searchsorted(knots, x, side="right")
+    last = jnp.clip(right - 1, 0, KNOTS - 1)
+    first_equal = jnp.searchsorted(knots, knots, side="left")
+    left = jnp.where((right > 0) & (knots[last] == x), first_equal[last], right)
     if exact:
-        below = jnp.minimum(jnp.searchsorted(knots, x, side="left"), count)
-        at_most = jnp.minimum(jnp.searchsorted(knots, x, side="right"), count)
+        below, at_most = jnp.minimum(left, count), jnp.minimum(right, count)
     else:
         ranks = knot_ranks(count[None])[0]
-        below = _count_lt(knots, ranks, count, x)
-        at_most = _count_le(knots, ranks, count, x)
+        below = _ramp_below(knots, ranks, count, x, left - 1)
+        at_most = _ramp(knots, ranks, count, x, right - 1)
     return jnp.where(jnp.isfinite(x), (below + at_most + 1) / 2, jnp.nan)
 
 
-def spearman_from_summaries(
+@partial(jax.jit, static_argnames="exact")
+def _value_and_rank_sums(
+    knots: jax.Array, count: jax.Array, x: jax.Array, exact: tuple[bool, ...]
+) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...]]:
+    """Pearson sums of ``x`` (columns × rows, NaN = null) and of its ranks, in one pass."""
+    ranks = jnp.stack(
+        [_column_ranks(knots[j], count[j], x[j], exact[j]) for j in range(len(exact))], axis=1
+    )
+    return _pearson_sums(x.T, jnp.isfinite(x.T)), _pearson_sums(ranks, jnp.isfinite(ranks))
+
+
+def pearson_and_spearman(
     values: np.ndarray, summary: QuantileSummary, chunk_rows: int = DEFAULT_CHUNK_ROWS // 4
-) -> Correlation:
-    """Spearman matrix of the columns of ``values`` (rows × columns, NaN = null), ranked by
-    ``summary`` (the columns' quantile summaries over exactly these rows)."""
-    exact = np.asarray((summary.count <= KNOTS) & (summary.error == 0))
-    state: PearsonState | None = None
+) -> tuple[Correlation, Correlation]:
+    """Pairwise-complete Pearson and Spearman matrices of the columns of ``values`` (rows ×
+    columns, NaN = null) in one pass over the rows, the ranks read from ``summary`` (the
+    columns' quantile summaries over exactly these rows). Non-finite values are nulls."""
+    values = as_columns(values, "values")
+    exact = tuple(bool(e) for e in np.asarray((summary.count <= KNOTS) & (summary.error == 0)))
+    dtype = runtime().dtype
+    states: list[PearsonState] = []
     for start, stop in chunk_ranges(values.shape[0], chunk_rows):
-        ranks = np.empty((stop - start, values.shape[1]))
-        for j in range(values.shape[1]):
-            column = jnp.asarray(np.ascontiguousarray(values[start:stop, j]))
-            ranks[:, j] = _column_ranks(
-                summary.values[j], summary.count[j], column, bool(exact[j])
-            )
-        part = pearson_state(ranks, ~np.isnan(ranks))
-        state = part if state is None else state.merge(part)
-    if state is None:
-        raise ValueError("spearman_from_summaries needs at least one row")
-    return state.correlation()
+        # Columns × rows, padded with NaN to the row bucket so a new size does not recompile.
+        x = aligned_empty((values.shape[1], bucket_size(stop - start)), dtype)
+        x[:, : stop - start] = values[start:stop].T
+        x[:, stop - start :] = np.nan
+        sums = _value_and_rank_sums(summary.values, summary.count, jnp.asarray(x), exact)
+        parts = [PearsonState(*(np.asarray(a) for a in part)) for part in sums]
+        states = parts if not states else [a.merge(b) for a, b in zip(states, parts, strict=True)]
+    if not states:
+        raise ValueError("pearson_and_spearman needs at least one row")
+    pearson, spearman = (state.correlation() for state in states)
+    return pearson, spearman

@@ -103,7 +103,11 @@ def _ramp(values: jax.Array, ranks: jax.Array, count: jax.Array, v: jax.Array, a
 
 def _count_lt(values: jax.Array, ranks: jax.Array, count: jax.Array, v: jax.Array) -> jax.Array:
     """Interpolated number of values < v (exact for an exact summary)."""
-    a = jnp.searchsorted(values, v, side="left") - 1
+    return _ramp_below(values, ranks, count, v, jnp.searchsorted(values, v, side="left") - 1)
+
+
+def _ramp_below(values: jax.Array, ranks: jax.Array, count: jax.Array, v: jax.Array, a: jax.Array):
+    """``_count_lt`` given ``a``, the index of the last knot below v."""
     a0 = jnp.clip(a, 0, KNOTS - 2)
     q0, q1 = values[a0], values[a0 + 1]
     t0, t1 = ranks[a0], ranks[a0 + 1]

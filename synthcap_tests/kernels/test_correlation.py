@@ -316,8 +316,8 @@ def test_wide_categoricals_count_pairs_by_scatter_add_and_match_scipy() -> None:
 
 
 @pytest.mark.parametrize("rows", [3000, 40_000])
-def test_spearman_from_summaries_matches_scipy(rows: int) -> None:
-    from synthcap_assets.kernels.corr_sketch import spearman_from_summaries
+def test_pearson_and_spearman_from_summaries_match_numpy_and_scipy(rows: int) -> None:
+    from synthcap_assets.kernels.corr_sketch import pearson_and_spearman
     from synthcap_assets.kernels.profile import profile_columns
 
     rng = np.random.default_rng(12)
@@ -327,7 +327,8 @@ def test_spearman_from_summaries_matches_scipy(rows: int) -> None:
     values = np.column_stack([a, b, c])
     values[rng.random(values.shape) < 0.05] = np.nan
     state = profile_columns(list(values.T), chunk_rows=rows // 3 + 1)
-    got = spearman_from_summaries(values, state.quantiles, chunk_rows=rows // 4 + 1).matrix
+    pearson, spearman = pearson_and_spearman(values, state.quantiles, chunk_rows=rows // 4 + 1)
+    got = spearman.matrix
     for i in range(3):
         for j in range(i + 1, 3):
             both = ~np.isnan(values[:, i]) & ~np.isnan(values[:, j])
@@ -336,3 +337,6 @@ def test_spearman_from_summaries_matches_scipy(rows: int) -> None:
             rj = ss.rankdata(np.where(np.isnan(values[:, j]), np.inf, values[:, j]))
             ref = np.corrcoef(ri[both], rj[both])[0, 1]
             assert got[i, j] == pytest.approx(ref, abs=2e-3)
+            r = np.corrcoef(values[both, i], values[both, j])[0, 1]
+            assert pearson.matrix[i, j] == pytest.approx(r, abs=1e-10)
+            assert pearson.counts[i, j] == spearman.counts[i, j] == both.sum()
