@@ -34,6 +34,8 @@ PER_SOURCE_TABLES = {
     "synthetic": "synthetic_sample",
 }
 REPORTS_FOLDER = "reports"
+# Bookkeeping folders (ledgers, audit logs, cursors); a table's SQL name is <folder>__<name>.
+BOOKKEEPING_FOLDERS = ("audit", "state")
 
 PartitionValue = str | dt.date
 
@@ -169,7 +171,8 @@ class LakehouseResource(dg.ConfigurableResource):
         return None if delta is None else pl.from_arrow(delta.to_pyarrow_table())
 
     def tables(self) -> dict[str, str]:
-        """Every Delta table in the lake by its SQL name: ``<asset>`` or ``<asset>__<source>``."""
+        """Every Delta table in the lake by its SQL name: ``<asset>``, ``<asset>__<source>``, or
+        ``<folder>__<name>`` for the bookkeeping tables (``audit__compliance``)."""
         if not self.is_local:
             raise LakehouseError(f"listing tables needs a local lake; {self.root} is remote")
         root = Path(self.uri(""))
@@ -179,6 +182,9 @@ class LakehouseResource(dg.ConfigurableResource):
                 found[f"{asset}__{path.parent.name}"] = str(path.parent)
         for path in sorted((root / REPORTS_FOLDER).glob("*/_delta_log")):
             found[path.parent.name] = str(path.parent)
+        for folder in BOOKKEEPING_FOLDERS:
+            for path in sorted((root / folder).glob("*/_delta_log")):
+                found[f"{folder}__{path.parent.name}"] = str(path.parent)
         return found
 
     def append(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthcap_assets.lineage.recording import FOLDER_OF_ASSET
-from synthcap_resources.lakehouse import report_table
+from synthcap_resources.lakehouse import BOOKKEEPING_FOLDERS, report_table
 
 Node = str  # a table name, or "table.column"
 
@@ -48,6 +48,8 @@ def table_name(name: str) -> str:
     asset, _, source = name.partition("__")
     if source and asset in FOLDER_OF_ASSET:
         return f"{FOLDER_OF_ASSET[asset]}/{source}"
+    if source and asset in BOOKKEEPING_FOLDERS:
+        return f"{asset}/{source}"
     return report_table(name)
 
 

@@ -83,9 +83,7 @@ def _family(dtype: str) -> str:
     return dtype
 
 
-def _row(
-    column: str, kind: str, verdict: DriftResult | str, **fields: object
-) -> dict[str, object]:
+def _row(column: str, kind: str, verdict: DriftResult | str, **fields: object) -> dict[str, object]:
     row: dict[str, object] = dict.fromkeys(DRIFT_SCHEMA)
     if isinstance(verdict, DriftResult):
         fields = {

@@ -59,7 +59,6 @@ def merge_profiles(
     return profile_rows(meta, states, stats, counts, top_k=top_k)
 
 
-
 def _numeric_labels(row: dict[str, object]) -> bool:
     """Whether the column's value labels are numbers (ties then order numerically)."""
     dtype = str(row["dtype"])

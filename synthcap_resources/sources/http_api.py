@@ -135,7 +135,7 @@ class HttpApiConnector:
                     api.pagination, request, body, len(page), _next_link(response)
                 )
         bounds = (window.start.date(), window.end.date()) if api.window_field else None
-        rows, rejected = records_to_frames(records, api.window_field, bounds)
+        rows, rejected = records_to_frames(records, api.window_field, bounds, api.null_values)
         if rows.height == 0 and rejected is None:
             raise EmptySourceError(
                 f"{where}: {endpoint(api)} returned no records for the window ({pages} page(s))"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -115,16 +116,17 @@ def _scalar(value: Any) -> Any:
     return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
 
 
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
+def _flat(record: dict[str, Any], null_values: frozenset[str]) -> dict[str, Any]:
     """One level of nesting becomes ``parent_child`` columns (World Bank's ``country.id`` ->
-    ``country_id``); deeper values and lists are kept as JSON text."""
+    ``country_id``); deeper values and lists are kept as JSON text; ``null_values`` become
+    None."""
     flat: dict[str, Any] = {}
     for key, value in record.items():
         if isinstance(value, dict):
             flat.update({f"{key}_{k}": _scalar(v) for k, v in value.items()})
         else:
             flat[key] = _scalar(value)
-    return flat
+    return {k: None if isinstance(v, str) and v in null_values else v for k, v in flat.items()}
 
 
 def _day_of(value: Any) -> dt.date | None:
@@ -138,9 +140,12 @@ def records_to_frames(
     records: list[Any],
     window_field: str | None = None,
     window: tuple[dt.date, dt.date] | None = None,
+    null_values: Sequence[str] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """Rows from the records (only those whose ``window_field`` day is in ``[start, end)``
-    when given) and the rejected ones with ``_row`` and ``_reason``."""
+    when given; values in ``null_values`` as nulls) and the rejected ones with ``_row`` and
+    ``_reason``."""
+    missing = frozenset(null_values)
     good, bad = [], []
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
@@ -156,7 +161,7 @@ def records_to_frames(
                 continue
             if not window[0] <= day < window[1]:
                 continue
-        good.append(_flat(record))
+        good.append(_flat(record, missing))
     try:
         rows = pl.from_dicts(good, infer_schema_length=None) if good else pl.DataFrame()
     except (pl.exceptions.PolarsError, TypeError, ValueError):

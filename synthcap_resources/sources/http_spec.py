@@ -64,6 +64,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "observation_end": "{last_day:%Y-%m-%d}",
         },
         "rate_limit_per_second": 2,
+        "null_values": ["."],  # FRED's marker for a missing observation (e.g. a holiday)
     },
     # https://datahelpdesk.worldbank.org/knowledgebase/articles/898581: body is [meta, records].
     "world_bank": {
@@ -154,6 +155,8 @@ class HttpApiSpec(BaseModel):
     # Keep only records whose field (a date or datetime) falls in the window (APIs without
     # window parameters).
     window_field: str | None = None
+    # Scalar values that mean "missing" in this API's records (FRED writes "."): become nulls.
+    null_values: list[str] = Field(default_factory=list)
     pagination: HttpPaginationSpec = Field(default_factory=HttpPaginationSpec)
     auth: HttpAuthSpec = Field(default_factory=lambda: HttpAuthSpec(type="none"))
     # Query parameters that carry the window (see module docstring for the placeholders).

@@ -128,6 +128,30 @@ def test_fred_preset_with_api_key_from_env(tmp_path, httpserver, monkeypatch) ->
         assert "test-fred-key" not in lake.read_table(table).write_csv()
 
 
+def test_fred_missing_marker_becomes_null_under_a_declared_float(
+    tmp_path, httpserver, monkeypatch
+) -> None:
+    serve_robots(httpserver)
+    serve_fred(httpserver)
+    monkeypatch.setenv("FRED_API_KEY", "test-fred-key")
+    holiday = dt.date(2024, 11, 11)  # the bond market is closed: FRED writes "."
+    spec = http_spec(
+        "dgs10",
+        {"preset": "fred", "base_url": _base(httpserver), "vars": {"series_id": "DGS10"}},
+        schema={
+            "date": "date",
+            "value": "float",
+            "realtime_start": "date",
+            "realtime_end": "date",
+        },
+    )
+    ok, lake, errors = _capture(tmp_path, spec, holiday)
+    assert ok, errors
+    rows = lake.read_partition(raw_table("dgs10"), {"_date": holiday})
+    assert rows.select("date", "value").rows() == [(holiday, None)]
+    assert rows.schema["value"] == pl.Float64
+
+
 def test_world_bank_preset_pages(tmp_path, httpserver) -> None:
     serve_robots(httpserver)
     serve_worldbank(httpserver)

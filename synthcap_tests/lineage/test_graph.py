@@ -69,6 +69,7 @@ def test_table_names_from_paths_and_sql_names() -> None:
     assert table_name("feature_set__market_prices") == "features/market_prices"
     assert table_name("synthetic_sample__a_b") == "synthetic/a_b"
     assert table_name("profile") == "reports/profile"
+    assert table_name("audit__compliance") == "audit/compliance"
 
 
 def test_walks_are_breadth_first_each_node_once(recorded: list[dict]) -> None:

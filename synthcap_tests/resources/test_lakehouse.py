@@ -79,7 +79,8 @@ def test_tables_are_named_for_sql(lake: str) -> None:
     lakehouse.write_partition(
         "reports/readiness_score", _report("fx", D1, [1.0]), {"source": "fx", "date": D1}
     )
-    assert set(lakehouse.tables()) == {"raw_capture__fx", "readiness_score"}
+    lakehouse.append("audit/compliance", pl.DataFrame({"source": ["fx"], "allowed": [True]}))
+    assert set(lakehouse.tables()) == {"raw_capture__fx", "readiness_score", "audit__compliance"}
 
 
 def test_quotes_in_partition_values_are_escaped(lake: str) -> None:
