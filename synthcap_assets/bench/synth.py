@@ -280,7 +280,7 @@ def format_table(document: dict) -> str:
         lines.append(
             f"{r['case']:<26}{r['epsilon']:>5g}  {r['tool']:<11}{r['seconds']:>8.1f}"
             f"{fmt(r['column_shapes'])}{fmt(r['pair_trends'])}{fmt(r['dcr_ratio'])}  "
-            f"{(r.get('error') or r.get('note') or '')[:60]}"
+            f"{_note(r)[:70]}"
         )
     wins, both, failed = compare(document["rows"])
     lines.append(
@@ -289,6 +289,15 @@ def format_table(document: dict) -> str:
         + document["how"]["method"]
     )
     return "\n".join(lines)
+
+
+def _note(row: dict) -> str:
+    """The row's error or note, and how many of its runs failed when some did."""
+    failed = row.get("failed_runs", 0)
+    text = row.get("error") or row.get("note") or ""
+    if failed and failed < row.get("repeats", 1):
+        text = f"{failed}/{row['repeats']} runs failed; {text}"
+    return text
 
 
 def compare(rows: list[dict]) -> tuple[int, int, int]:
