@@ -191,18 +191,21 @@ class LineageResource(dg.ConfigurableResource):
         folder.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(folder / "outbox.sqlite", timeout=60, isolation_level=None)
         try:
-            # WAL + NORMAL: survives a crashed process, without an fsync per event.
-            conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: survives a crashed process, without an fsync per event. Switching
+            # to WAL answers "database is locked" at once (no busy wait) while another process
+            # creates the file, so the set-up runs one process at a time.
+            with self._file_lock("outbox.init.lock"):
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
             yield conn
         finally:
             conn.close()
 
     @contextlib.contextmanager
-    def _delivery_lock(self) -> Iterator[None]:
-        # One deliverer at a time across processes, so each queue leaves in order, once.
-        with open(self.state_path() / "outbox.lock", "a+") as handle:
+    def _file_lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock across processes on the state folder's file ``name``."""
+        with open(self.state_path() / name, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -231,7 +234,8 @@ class LineageResource(dg.ConfigurableResource):
         """Deliver every queued event in order; ``force`` ignores a failed transport's rest."""
         self.validate()
         report = Delivery()
-        with self._outbox() as conn, self._delivery_lock():
+        # One deliverer at a time across processes, so each queue leaves in order, once.
+        with self._outbox() as conn, self._file_lock("outbox.lock"):
             for kind in self.transports:
                 self._flush_one(conn, kind, force, report)
                 left = conn.execute(
