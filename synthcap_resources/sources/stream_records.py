@@ -17,6 +17,7 @@ batch is cut at the same place.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -70,12 +71,10 @@ def payload_frame(payloads: list[bytes]) -> tuple[pl.DataFrame, list[str | None]
     if not payloads:
         return pl.DataFrame(), []
     if all(b"\n" not in p and p[:1] == b"{" for p in payloads):
-        try:
-            return pl.read_ndjson(b"\n".join(payloads), infer_schema_length=None), [None] * len(
-                payloads
-            )
-        except pl.exceptions.PolarsError:
-            pass
+        # A payload polars cannot read sends the whole batch to the per-message parser below.
+        with contextlib.suppress(pl.exceptions.PolarsError):
+            rows = pl.read_ndjson(b"\n".join(payloads), infer_schema_length=None)
+            return rows, [None] * len(payloads)
     parsed, reasons = _objects(payloads)
     return pl.from_dicts([p or {} for p in parsed], infer_schema_length=None), reasons
 
