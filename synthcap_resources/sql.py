@@ -26,7 +26,7 @@ def query_lake(lakehouse: LakehouseResource, query: str) -> pl.DataFrame:
         for name, uri in tables.items():
             conn.register(name, DeltaTable(uri).to_pyarrow_dataset())
         try:
-            return pl.from_arrow(conn.sql(query).fetch_arrow_table())
+            return conn.sql(query).pl()
         except duckdb.Error as exc:
             known = ", ".join(sorted(tables)) or "none yet — run `synthcap demo`"
             raise LakeQueryError(f"{exc}\ntables in {lakehouse.root}: {known}") from exc
