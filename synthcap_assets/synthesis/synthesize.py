@@ -186,7 +186,7 @@ def _fit_and_sample(
     state = np.random.get_state()
     try:
         pieces = engine()
-        # epsilon is a placeholder: both synthesizers spend exactly ``fit_rho``.
+        # The epsilon given here is never spent: both synthesizers spend exactly ``fit_rho``.
         if synthesizer == "mst":
             model = pieces.quick_mst(epsilon=1.0)
         else:
