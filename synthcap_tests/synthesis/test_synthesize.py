@@ -44,7 +44,9 @@ def mixed_frame(n: int = 500, seed: int = 3) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def fitted() -> tuple[pl.DataFrame, SynthesisResult, bool]:
-    df = mixed_frame()
+    # 1,000 rows keep every column's busiest magnitude cell several noise sigmas above the
+    # private range threshold (at 500, "amount" was missed about one run in 2,500).
+    df = mixed_frame(n=1000)
     before = np.random.get_state()
     result = synthesize(
         df,
