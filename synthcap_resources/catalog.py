@@ -7,6 +7,7 @@ any invalid file fails with a :class:`CatalogError` naming the file, the field a
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import os
 import re
@@ -145,6 +146,15 @@ class PrivacySpec(BaseModel):
     columns: dict[str, ColumnHandling] = Field(default_factory=dict)
     sensitive_columns: list[str] = Field(default_factory=list)
     tokenize_salt_env: str = "SYNTHCAP_TOKEN_SALT"
+    # Rules every synthetic row must satisfy, in the grammar of quality.rules
+    # (e.g. "dropoff >= pickup", "fare >= 0").
+    constraints: list[str] = Field(default_factory=list)
+    # Columns a synthesis keeps first when more are usable than max_columns allows.
+    targets: list[str] = Field(default_factory=list)
+    max_columns: Annotated[int, Field(ge=2, le=64)] = 6
+    # The least utility (0-1: mean of column shapes and pair trends, every source column
+    # counted) a sample must reach to pass its check.
+    utility_floor: Annotated[float, Field(ge=0, le=1)] = 0.5
 
     @model_validator(mode="after")
     def _consistent(self) -> PrivacySpec:
@@ -201,6 +211,15 @@ class SourceSpec(BaseModel):
     time_column: str | None = None
     entity_column: str | None = None
     text_column: str | None = None
+    # kind file (csv, jsonl, json, text): how the bytes are read. Undecodable input fails the
+    # capture; an undeclared delimiter is sniffed.
+    encoding: str = "utf-8"
+    delimiter: Annotated[str, Field(min_length=1, max_length=1)] | None = None
+    decimal: Literal[".", ","] = "."
+    quote: Annotated[str, Field(min_length=1, max_length=1)] = '"'
+    # What a row describes: quasi-identifiers (ages, birth dates, postcodes, geography,
+    # gender, event times joined with places) are sought for people only.
+    subject: Literal["person", "entity", "none"] = "person"
     pii: dict[str, Literal[PII_TYPES]] = Field(default_factory=dict)
     quasi_identifiers: list[str] = Field(default_factory=list)
     quality: QualitySpec = Field(default_factory=QualitySpec)
@@ -216,6 +235,14 @@ class SourceSpec(BaseModel):
         if not re.fullmatch(r"[A-Za-z0-9.+-]+( (AND|OR|WITH) [A-Za-z0-9.+-]+)*", value):
             raise ValueError(f"not an SPDX license identifier or expression: {value!r}")
         return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            return codecs.lookup(value).name
+        except LookupError:
+            raise ValueError(f"unknown text encoding: {value!r}") from None
 
     @field_validator("schedule")
     @classmethod
@@ -315,6 +342,7 @@ def _check_columns(path: Path, spec: SourceSpec) -> None:
         "pii": spec.pii,
         "quasi_identifiers": spec.quasi_identifiers,
         "quality.key_columns": spec.quality.key_columns,
+        "privacy.targets": spec.privacy.targets,
     }
     for field, columns in named.items():
         for column in columns:
