@@ -8,11 +8,13 @@ from synthcap_assets.automation.alerting import alert_sensor
 from synthcap_assets.automation.conditions import automated, automated_checks, automation_sensor
 from synthcap_assets.automation.freshness import stale_source_sensor
 from synthcap_assets.automation.landing import landing_sensor
+from synthcap_assets.automation.readiness_sensor import READINESS_SENSORS
 from synthcap_assets.automation.retention import retention_job, retention_schedule
 from synthcap_assets.automation.schedules import (
     daily_capture_job,
     daily_capture_schedule,
     daily_partition_job,
+    readiness_job,
 )
 from synthcap_assets.automation.sensors import catalog_sensor
 from synthcap_assets.automation.stream_sensor import stream_sensor
@@ -30,11 +32,12 @@ from synthcap_assets.quality.assets import (
     quality_score_meets_threshold,
 )
 from synthcap_assets.synthesis.assets import (
-    readiness_score,
     synthetic_sample,
     synthetic_sample_has_no_pii,
+    synthetic_sample_is_useful,
 )
 from synthcap_assets.synthesis.budget import privacy_budget, privacy_budget_available
+from synthcap_assets.synthesis.readiness_asset import readiness_score
 from synthcap_resources.alerts import AlertsResource
 from synthcap_resources.catalog import CatalogResource, sources_dir
 from synthcap_resources.lakehouse import LakehouseResource, lake_root
@@ -61,6 +64,7 @@ CHECKS = [
     feature_set_has_no_pii,
     privacy_budget_available,
     synthetic_sample_has_no_pii,
+    synthetic_sample_is_useful,
 ]
 
 
@@ -83,7 +87,7 @@ def build_definitions(lake: str | None = None, sources: str | None = None) -> dg
         # Downstream assets and their checks follow a capture by declarative automation.
         assets=automated(ASSETS),
         asset_checks=automated_checks(CHECKS),
-        jobs=[daily_partition_job, daily_capture_job, retention_job],
+        jobs=[daily_partition_job, readiness_job, daily_capture_job, retention_job],
         schedules=[daily_capture_schedule, retention_schedule],
         sensors=[
             catalog_sensor,
@@ -92,6 +96,7 @@ def build_definitions(lake: str | None = None, sources: str | None = None) -> dg
             automation_sensor,
             landing_sensor,
             stream_sensor,
+            *READINESS_SENSORS,
         ],
         resources=build_resources(lake, sources),
     )

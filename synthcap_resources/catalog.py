@@ -112,7 +112,7 @@ class ColumnHandling(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    handling: Literal["drop", "tokenize", "generalize", "keep"]
+    handling: Literal["drop", "tokenize", "generalize", "redact", "keep"]
     reason: str = ""
 
     @model_validator(mode="after")
@@ -138,7 +138,7 @@ class PrivacySpec(BaseModel):
     # "source": every synthesis of the source spends from one budget (days may share people);
     # "partition": each day has its own, for deliveries whose days hold disjoint people.
     budget_scope: Literal["source", "partition"] = "source"
-    preprocess_share: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    preprocess_share: Annotated[float, Field(gt=0, lt=1)] = 0.3
     synthesizer: Literal["mst", "aim"] = "mst"
     sample_rows: Annotated[int, Field(ge=0)] | None = None
     bounds: dict[str, tuple[float, float]] = Field(default_factory=dict)

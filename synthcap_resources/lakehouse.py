@@ -9,13 +9,18 @@ This is the only module that writes Delta tables. Layout under the root:
   quarantine, alerts, compliance decisions, privacy budget, erasures), appended to.
 
 Writing a partition is one Delta commit that replaces exactly that partition (predicate
-overwrite): never the table, never another partition, never half a partition.
+overwrite): never the table, never another partition, never half a partition. A write can be
+taken back with :meth:`LakehouseResource.undo_write` (a failed multi-table capture does so):
+a Delta restore of the version before it when no other commit followed, else a row-level undo
+of exactly its partition or rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +43,10 @@ REPORTS_FOLDER = "reports"
 BOOKKEEPING_FOLDERS = ("audit", "state")
 
 PartitionValue = str | dt.date
+# Each commit carries a unique id in its commit info, so a write learns its own version even
+# when other writers commit to the same table right after it.
+WRITE_ID_KEY = "synthcap.write_id"
+HISTORY_LOOKBACK = 50
 
 
 class LakehouseError(RuntimeError):
@@ -111,6 +120,74 @@ class LakehouseResource(dg.ConfigurableResource):
         except TableNotFoundError:
             return None
 
+    def version(self, table: str) -> int | None:
+        """The table's current Delta version, or ``None`` when it has not been written yet."""
+        delta = self.delta_table(table)
+        return None if delta is None else delta.version()
+
+    def undo_write(
+        self,
+        table: str,
+        before: int | None,
+        written: int,
+        *,
+        partition: Mapping[str, PartitionValue] | None = None,
+        appended: str | None = None,
+    ) -> str:
+        """Take back the write that made version ``written`` of ``table`` (``before``: the
+        version it replaced, ``None`` when the write created the table); returns what was done.
+
+        When ``written`` is still the latest version the table is restored to ``before`` (schema
+        included) or, if the write created it, removed (a remote table is emptied instead).
+        When other commits followed, only the write's own effect is undone: ``partition`` is
+        put back as it was at ``before``; rows matching the SQL ``appended`` are deleted.
+        A write under a Delta transaction id (:meth:`append_transaction`) must not be undone:
+        its transaction stays recorded.
+        """
+        delta = self.delta_table(table)
+        if delta is None:
+            return f"{table}: absent, nothing to undo"
+        try:
+            if delta.version() == written:
+                if before is None:
+                    return self._drop(table, delta)
+                delta.restore(before)
+                return f"{table}: restored to version {before}"
+            if partition is not None:
+                return self._put_back(table, before, partition)
+        except (DeltaError, OSError, ValueError) as exc:
+            raise LakehouseError(f"{table}: undoing version {written} failed: {exc}") from exc
+        if appended is not None:
+            deleted = self.delete_where(table, appended)
+            return f"{table}: deleted {deleted} appended row(s) [{appended}]"
+        raise LakehouseError(
+            f"{table}: version {written} is no longer the latest and names no partition or "
+            "rows to undo"
+        )
+
+    def _drop(self, table: str, delta: DeltaTable) -> str:
+        if self.is_local:
+            shutil.rmtree(self.uri(table))
+            return f"{table}: removed (created by the undone write)"
+        delta.delete()
+        return f"{table}: emptied (created by the undone write)"
+
+    def _put_back(
+        self, table: str, before: int | None, partition: Mapping[str, PartitionValue]
+    ) -> str:
+        predicate = " AND ".join(f"{col} = {_sql_literal(v)}" for col, v in partition.items())
+        old = None
+        if before is not None:
+            past = DeltaTable(self.uri(table), version=before, storage_options=self._options())
+            filters = [(col, "=", v) for col, v in partition.items()]
+            arrow = past.to_pyarrow_table(filters=filters)
+            old = pl.from_arrow(arrow) if arrow.num_rows else None
+        if old is None:
+            deleted = self.delete_where(table, predicate)
+            return f"{table}: deleted the {deleted} row(s) of [{predicate}]"
+        self.write_partition(table, old, partition)
+        return f"{table}: [{predicate}] put back as of version {before}"
+
     def write_partition(
         self, table: str, df: pl.DataFrame, partition: Mapping[str, PartitionValue]
     ) -> WriteResult:
@@ -130,6 +207,7 @@ class LakehouseResource(dg.ConfigurableResource):
                 )
         predicate = " AND ".join(f"{col} = {_sql_literal(v)}" for col, v in partition.items())
         uri = self.uri(table)
+        write_id = uuid.uuid4().hex
         try:
             write_deltalake(
                 uri,
@@ -139,8 +217,9 @@ class LakehouseResource(dg.ConfigurableResource):
                 partition_by=list(partition),
                 schema_mode="merge",
                 storage_options=self._options(),
+                commit_properties=CommitProperties(custom_metadata={WRITE_ID_KEY: write_id}),
             )
-            version = DeltaTable(uri, storage_options=self._options()).version()
+            version = self._version_of(uri, write_id)
         except (DeltaError, OSError, ValueError) as exc:
             raise LakehouseError(f"{table} [{predicate}]: Delta write failed: {exc}") from exc
         return WriteResult(
@@ -192,9 +271,7 @@ class LakehouseResource(dg.ConfigurableResource):
     ) -> WriteResult:
         """Append ``df`` to ``table`` (bookkeeping tables: state, audit, quarantine); a new
         table is partitioned by ``partition_by``."""
-        return self._commit(
-            table, df, mode="append", commit_properties=None, partition_by=partition_by
-        )
+        return self._commit(table, df, mode="append", transactions=None, partition_by=partition_by)
 
     def append_transaction(
         self, table: str, df: pl.DataFrame, app_id: str, version: int, partition_by: list[str]
@@ -208,9 +285,12 @@ class LakehouseResource(dg.ConfigurableResource):
             done = delta.transaction_version(app_id)
             if done is not None and version <= done:
                 return None
-        properties = CommitProperties(app_transactions=[Transaction(app_id, version)])
         return self._commit(
-            table, df, mode="append", commit_properties=properties, partition_by=partition_by
+            table,
+            df,
+            mode="append",
+            transactions=[Transaction(app_id, version)],
+            partition_by=partition_by,
         )
 
     def committed_transaction(self, table: str, app_id: str) -> int | None:
@@ -248,10 +328,14 @@ class LakehouseResource(dg.ConfigurableResource):
         df: pl.DataFrame,
         *,
         mode: str,
-        commit_properties: CommitProperties | None,
+        transactions: list[Transaction] | None,
         partition_by: list[str] | None = None,
     ) -> WriteResult:
         uri = self.uri(table)
+        write_id = uuid.uuid4().hex
+        properties = CommitProperties(
+            custom_metadata={WRITE_ID_KEY: write_id}, app_transactions=transactions
+        )
         try:
             write_deltalake(
                 uri,
@@ -260,12 +344,21 @@ class LakehouseResource(dg.ConfigurableResource):
                 partition_by=partition_by,
                 schema_mode="merge",
                 storage_options=self._options(),
-                commit_properties=commit_properties,
+                commit_properties=properties,
             )
-            version = DeltaTable(uri, storage_options=self._options()).version()
+            version = self._version_of(uri, write_id)
         except (DeltaError, OSError, ValueError) as exc:
             raise LakehouseError(f"{table}: Delta {mode} failed: {exc}") from exc
         return WriteResult(table=table, uri=uri, version=version, rows=df.height, partition={})
+
+    def _version_of(self, uri: str, write_id: str) -> int:
+        """The version the commit tagged ``write_id`` made (the latest if it is not found
+        among the last ``HISTORY_LOOKBACK`` commits)."""
+        delta = DeltaTable(uri, storage_options=self._options())
+        for entry in delta.history(HISTORY_LOOKBACK):
+            if entry.get(WRITE_ID_KEY) == write_id:
+                return int(entry["version"])
+        return delta.version()
 
     def purge_history(self, table: str) -> list[str]:
         """Make the latest version the only readable one: vacuum every older data file, then

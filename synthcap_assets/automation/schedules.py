@@ -2,8 +2,8 @@
 
 The schedule only captures (``raw_capture`` and its blocking checks); the downstream assets
 follow on their own through declarative automation (``automation/conditions.py``).
-``daily_partition_job`` (every asset of a partition in one run) is what ``synthcap demo`` and
-manual runs use.
+``daily_partition_job`` (every asset of a partition but readiness_score, in one run) followed
+by ``readiness_job`` is what ``synthcap materialize`` and ``synthcap demo`` use.
 """
 
 import datetime as dt
@@ -13,10 +13,20 @@ import dagster as dg
 from synthcap_assets.partitions import SOURCE_DIMENSION, partition_key
 from synthcap_resources.catalog import CatalogResource
 
+# readiness_score runs in its own run (readiness_job) after the partition run, success or
+# failure: a failed blocking check skips every downstream step of its run, and every captured
+# (source, date) must still end with a readiness row (synthcap_assets/materialize.py).
 daily_partition_job = dg.define_asset_job(
     "daily_partition_job",
-    selection=dg.AssetSelection.all(),
-    description="Every asset of one (source, date) partition, from capture to readiness.",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("readiness_score"),
+    description="Every asset of one (source, date) partition but readiness_score, which "
+    "readiness_job runs after it whenever the capture landed.",
+)
+
+readiness_job = dg.define_asset_job(
+    "readiness_job",
+    selection=dg.AssetSelection.assets("readiness_score"),
+    description="readiness_score of one (source, date) partition, run after its partition run.",
 )
 
 daily_capture_job = dg.define_asset_job(

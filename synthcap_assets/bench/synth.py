@@ -1,76 +1,71 @@
 """``synthcap bench synth``: synthcap's private, catalog-informed preprocessing against
-smartnoise-synth's defaults, with MST and AIM, on the bundled tables, at several epsilons.
+smartnoise-synth, with MST and AIM, on the bundled tables and on real tables shipped inside
+installed packages (:mod:`.synth_cases`), at several epsilons.
 
-Both tools get the same rows (the table's first sample day, capture-conformed, PII columns
-dropped as the pipeline drops them), the same train/holdout split, the same (epsilon, delta),
-the same columns and the same MST/AIM fitting code (synthcap's faster pair selection and AIM
-rounds); only the preprocessing differs:
+Every tool gets the same rows (PII columns dropped as the pipeline drops them), the same
+train/holdout split, the same (epsilon, delta) and the same columns (those synthcap
+synthesized; every usable one when synthcap refuses), and MST/AIM fit by the same
+smartnoise-synth code; only the preprocessing differs:
 
 - ``synthcap``: the column roles from the profile, bin edges, categories and null codes
   measured privately inside the budget unless the catalog declares them (:mod:`dp_domain`),
   ``preprocess_share`` of the budget;
-- ``smartnoise``: smartnoise-synth's inferred ``TableTransformer`` (10 equal-width bins between
-  bounds inferred with ``preprocessor_eps`` = the same share of epsilon, raised step by step to
-  3/4 of it while smartnoise finds no bounds; categories learnt from the rows without noise,
-  which smartnoise does not charge).
+- ``smartnoise``: smartnoise-synth's defaults: its inferred ``TableTransformer`` (10
+  equal-width bins between bounds inferred with ``preprocessor_eps`` = the same share of
+  epsilon, raised step by step to 3/4 of it while smartnoise finds no bounds; categories
+  learnt from the rows without noise, which smartnoise does not charge);
+- ``smartnoise+public``: the same, but given the public bounds and categories synthcap
+  receives (the catalog's, or the codebook limits a real case declares): a declared column's
+  bins span its declared bounds, so only undeclared columns spend ``preprocessor_eps``. The
+  gap between this row and synthcap's is what synthcap's own preprocessing adds. (smartnoise
+  learns categories from the rows anyway, so declaring them changes nothing for it.)
 
 Scores are the evaluation's (:mod:`synthcap_assets.synthesis.evaluate`) against the training
-rows: mean column shape, mean pair trend, and the DCR ratio against the holdout. ``seconds`` is
-preprocessing + fit + sample. A failed fit (e.g. smartnoise finding no bounds at a small
-epsilon) is reported with its error and no scores.
+rows with every counted column of the table in (a column a tool left out scores 0, and so does
+every pair with it: :func:`~synthcap_assets.synthesis.outcome.counted_scores`): mean column
+shape, mean pair trend, and the DCR ratio against the holdout. ``seconds`` is preprocessing +
+fit + sample. A failed run (synthcap refusing, smartnoise finding no bounds) is shown with its
+error and counted in the summary line like any other case.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import os
 import platform
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import polars as pl
 from rich.console import Console
 
-from synthcap_assets.capture.conform import conform
-from synthcap_assets.privacy.pii import detect_pii, pii_columns
-from synthcap_assets.profile.stats import profile_frame
-from synthcap_assets.synthesis.dp_domain import declared_categories
+from synthcap_assets.bench.synth_cases import Case, all_tables, load_case
+from synthcap_assets.synthesis.engine import AIM_OPTIONS, engine
 from synthcap_assets.synthesis.evaluate import evaluate, summary
+from synthcap_assets.synthesis.outcome import counted_scores
 from synthcap_assets.synthesis.pipeline import split_holdout
 from synthcap_assets.synthesis.prepare import CATEGORICAL_TYPES, CONTINUOUS_TYPES
-from synthcap_assets.synthesis.synthesize import (
-    SynthesisError,
-    fit_smartnoise_default,
-    synthesize,
-)
-from synthcap_resources.catalog import BUNDLED_SOURCES_DIR, load_catalog
-from synthcap_resources.sources.files import read_source_file
+from synthcap_assets.synthesis.synthesize import SynthesisError, synthesize
 
-TOOLS = ("synthcap", "smartnoise")
+TOOLS = ("synthcap", "smartnoise", "smartnoise+public")
 SYNTHESIZERS = ("mst", "aim")
 EPSILONS = (0.5, 1.0, 3.0)
 # smartnoise splits preprocessor_eps over the continuous columns and often finds no bounds with
 # a tenth of epsilon on a few hundred rows; it gets more, up to 3/4, until one works.
 SMARTNOISE_SHARES = (0.1, 0.25, 0.5, 0.75)
+SMARTNOISE_BINS = 10
 # One run's scores move by a few hundredths with the (unseedable) DP noise; means of three
 # runs per case decide the comparison.
 REPEATS = 3
+SCORES = ("column_shapes", "pair_trends", "utility", "dcr_ratio")
 _US_PER_DAY = 86_400_000_000
-
-
-def bundled_case(source: str, rows: int | None = None) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
-    """(frame, profile, spec) of a bundled source's first sample day, PII columns dropped."""
-    spec = load_catalog(BUNDLED_SOURCES_DIR)[source]
-    day = spec.start_date
-    frame = conform(read_source_file(spec, day), spec.declared_schema, f"bench {source}")
-    pii = detect_pii(frame, hints=spec.pii, quasi_identifiers=spec.quasi_identifiers)
-    frame = frame.drop(sorted(set(pii_columns(pii)) | set(spec.pii_columns)))
-    if rows is not None:
-        frame = frame.head(rows)
-    return frame, profile_frame(frame), spec
 
 
 def _to_smartnoise(frame: pl.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -107,116 +102,175 @@ def _from_smartnoise(sample: pd.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def run_case(
-    source: str, synthesizer: str, epsilon: float, rows: int | None = None, seed: int = 0
-) -> list[dict]:
-    """Both tools on one (table, synthesizer, epsilon); one result row each."""
-    frame, profile, spec = bundled_case(source, rows)
-    privacy = spec.privacy
-    train, holdout = split_holdout(frame, seed=seed)
-    results = []
+def public_transformers(frame: pd.DataFrame, continuous: Sequence[str], bounds: dict) -> dict:
+    """smartnoise column transformers for the continuous columns with public bounds: bins
+    between the declared bounds, nothing spent on inferring them."""
+    from snsynth.transform import BinTransformer
+
+    return {
+        name: BinTransformer(
+            bins=SMARTNOISE_BINS,
+            lower=float(bounds[name][0]),
+            upper=float(bounds[name][1]),
+            nullable=bool(frame[name].isna().any()),
+        )
+        for name in continuous
+        if name in bounds
+    }
+
+
+def fit_smartnoise(
+    frame: pd.DataFrame,
+    *,
+    synthesizer: str,
+    epsilon: float,
+    delta: float,
+    preprocessor_eps: float,
+    categorical: Sequence[str],
+    continuous: Sequence[str],
+    rows: int,
+    bounds: dict | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A sample from smartnoise-synth's own preprocessing (its inferred ``TableTransformer``;
+    with ``bounds``, declared continuous columns binned between them) and the MST/AIM
+    fitting code synthcap uses."""
+    state = np.random.get_state()
+    public = public_transformers(frame, continuous, bounds or {})
+    try:
+        pieces = engine()
+        if synthesizer == "mst":
+            model = pieces.quick_mst(epsilon=float(epsilon), delta=delta)
+        else:
+            model = pieces.aim(
+                epsilon=float(epsilon),
+                delta=delta,
+                rounds=AIM_OPTIONS["rounds_per_column"] * len(frame.columns),
+                max_model_size=AIM_OPTIONS["max_model_size"],
+            )
+        np.random.seed(seed % 2**32)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            model.fit(
+                frame,
+                transformer=public or None,
+                categorical_columns=list(categorical),
+                continuous_columns=list(continuous),
+                preprocessor_eps=preprocessor_eps if len(public) < len(continuous) else 0.0,
+                nullable=bool(frame.isna().any().any()),
+            )
+            sample = model.sample(rows)
+    except ValueError as exc:
+        raise SynthesisError(f"smartnoise {synthesizer} failed: {exc}") from exc
+    finally:
+        np.random.set_state(state)
+    if not isinstance(sample, pd.DataFrame):
+        sample = pd.DataFrame(list(sample), columns=frame.columns)
+    return sample
+
+
+def usable_columns(case: Case) -> list[str]:
+    """The counted columns whose profile role a marginal synthesizer can take."""
+    roles = dict(zip(case.profile["column"], case.profile["semantic_type"], strict=True))
+    usable = (*CATEGORICAL_TYPES, *CONTINUOUS_TYPES)
+    return [c for c in case.counted if roles.get(c) in usable]
+
+
+def run_case(case: Case, synthesizer: str, epsilon: float, seed: int = 0) -> list[dict]:
+    """Every tool on one (table, synthesizer, epsilon); one result row each."""
+    privacy = case.privacy
+    train, holdout = split_holdout(case.frame, seed=seed)
     started = time.perf_counter()
     try:
         ours = synthesize(
             train,
-            profile=profile,
+            profile=case.profile,
             epsilon=epsilon,
             delta=privacy.delta,
             preprocess_share=privacy.preprocess_share,
             synthesizer=synthesizer,
-            bounds={k: (float(v[0]), float(v[1])) for k, v in privacy.bounds.items()},
-            categories=declared_categories(spec.quality.rules) | dict(privacy.categories),
+            bounds=case.bounds,
+            categories=case.categories,
             seed=seed,
         )
         columns, sample, error = ours.columns, ours.sample, None
     except SynthesisError as exc:
         columns, sample, error = [], None, str(exc)
-    results.append(
-        _row(
-            "synthcap",
-            source,
-            synthesizer,
-            epsilon,
-            started,
-            train,
-            holdout,
-            sample,
-            columns,
-            error,
-            seed,
-        )
-    )
-    if not columns:
-        return results
-    roles = dict(zip(profile["column"], profile["semantic_type"], strict=True))
-    started = time.perf_counter()
-    sample, error, note = None, None, None
-    for share in SMARTNOISE_SHARES:
-        try:
-            raw = fit_smartnoise_default(
-                _to_smartnoise(train, columns),
-                synthesizer=synthesizer,
-                epsilon=epsilon,
-                delta=privacy.delta,
-                preprocessor_eps=share * epsilon,
-                categorical=[c for c in columns if roles[c] in CATEGORICAL_TYPES],
-                continuous=[c for c in columns if roles[c] in CONTINUOUS_TYPES],
-                rows=train.height,
-                seed=seed,
-            )
-        except (SynthesisError, ValueError, TypeError) as exc:
-            error = str(exc)
-            continue
-        sample, error, note = _from_smartnoise(raw, train), None, f"preprocessor_eps {share:g}x eps"
-        break
-    row = _row(
-        "smartnoise",
-        source,
-        synthesizer,
-        epsilon,
-        started,
-        train,
-        holdout,
-        sample,
-        columns,
-        error,
-        seed,
-    )
-    results.append(row | ({"note": note} if note else {}))
+    context = (case, synthesizer, epsilon, train, holdout, seed)
+    results = [_row("synthcap", *context, started, sample, columns, error)]
+    given = columns or usable_columns(case)  # a refusal still shows what smartnoise does
+    roles = dict(zip(case.profile["column"], case.profile["semantic_type"], strict=True))
+    categorical = [c for c in given if roles[c] in CATEGORICAL_TYPES]
+    continuous = [c for c in given if roles[c] in CONTINUOUS_TYPES]
+    for tool, bounds in (("smartnoise", None), ("smartnoise+public", case.bounds)):
+        started = time.perf_counter()
+        sample, error, note = None, "no usable column", None
+        # the share only matters for bounds smartnoise must infer: no retry without any
+        inferred = [c for c in continuous if c not in (bounds or {})]
+        shares = SMARTNOISE_SHARES if inferred else SMARTNOISE_SHARES[:1]
+        for share in shares if given else ():
+            try:
+                raw = fit_smartnoise(
+                    _to_smartnoise(train, given),
+                    synthesizer=synthesizer,
+                    epsilon=epsilon,
+                    delta=privacy.delta,
+                    preprocessor_eps=share * epsilon,
+                    categorical=categorical,
+                    continuous=continuous,
+                    rows=train.height,
+                    bounds=bounds,
+                    seed=seed,
+                )
+            except (SynthesisError, ValueError, TypeError) as exc:
+                error = str(exc)
+                continue
+            sample, error = _from_smartnoise(raw, train), None
+            note = f"preprocessor_eps {share:g}x eps"
+            break
+        row = _row(tool, *context, started, sample, given, error)
+        results.append(row | ({"note": note} if note else {}))
     return results
 
 
 def _row(
     tool: str,
-    source: str,
+    case: Case,
     synthesizer: str,
     epsilon: float,
-    started: float,
     train: pl.DataFrame,
     holdout: pl.DataFrame,
+    seed: int,
+    started: float,
     sample: pl.DataFrame | None,
     columns: Sequence[str],
     error: str | None,
-    seed: int,
 ) -> dict:
     seconds = time.perf_counter() - started
     row = {
         "tool": tool,
-        "case": f"{source}/{synthesizer}",
-        "table": source,
+        "case": f"{case.name}/{synthesizer}",
+        "table": case.name,
+        "origin": case.origin,
         "synthesizer": synthesizer,
         "epsilon": epsilon,
         "seconds": round(seconds, 3),
         "rows": train.height,
         "columns": list(columns),
-        "column_shapes": None,
-        "pair_trends": None,
-        "dcr_ratio": None,
+        "counted_columns": list(case.counted),
+        **dict.fromkeys(SCORES),
     }
     if error is not None or sample is None:
         return row | {"error": error or "no sample"}
-    headline = summary(evaluate(train, holdout, sample, columns, seed=seed))
-    return row | {k: headline[k] for k in ("column_shapes", "pair_trends", "dcr_ratio")}
+    evaluation = evaluate(train, holdout, sample, columns, seed=seed)
+    shapes, pairs, utility = counted_scores(evaluation, case.counted)
+    dcr = summary(evaluation)["dcr_ratio"]
+    return row | {
+        "column_shapes": shapes,
+        "pair_trends": pairs,
+        "utility": utility,
+        "dcr_ratio": dcr,
+    }
 
 
 def run_synth_bench(
@@ -227,18 +281,18 @@ def run_synth_bench(
     seed: int = 0,
     repeats: int = REPEATS,
 ) -> dict:
-    """Every (table, synthesizer, epsilon) case, both tools, ``repeats`` runs each (seeds
-    ``seed``, ``seed + 1``, ...: other holdouts and draws) averaged; the JSON document."""
+    """Every (table, synthesizer, epsilon) case, every tool, ``repeats`` runs each (seeds
+    ``seed``, ``seed + 1``, ...: other holdouts and draws) averaged; the JSON document.
+    ``tables`` defaults to every bundled and real table; ``rows`` caps each table."""
     if repeats < 1:
         raise ValueError(f"repeats must be 1 or more, got {repeats}")
-    chosen = list(tables or sorted(load_catalog(BUNDLED_SOURCES_DIR)))
     rows_out = []
-    for table in chosen:
+    for table in list(tables or all_tables()):
+        case = load_case(table, rows)
         for synthesizer in synthesizers:
             for epsilon in epsilons:
                 runs = [
-                    run_case(table, synthesizer, float(epsilon), rows, seed + i)
-                    for i in range(repeats)
+                    run_case(case, synthesizer, float(epsilon), seed + i) for i in range(repeats)
                 ]
                 rows_out += [_mean_row(list(same)) for same in zip(*runs, strict=True)]
     return {
@@ -248,7 +302,8 @@ def run_synth_bench(
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
             "date": dt.date.today().isoformat(),
             "method": "same rows, split, epsilon, delta, columns and MST/AIM fitting code for "
-            "both tools; only preprocessing differs; scores against the training rows, "
+            "every tool; only preprocessing differs; scores against the training rows with "
+            "every counted column in (left out = 0), "
             f"mean of {repeats} run(s) per case (DP noise cannot be seeded)",
         },
     }
@@ -260,16 +315,16 @@ def _mean_row(runs: list[dict]) -> dict:
     ok = [r for r in runs if "error" not in r]
     row = dict((ok or runs)[-1]) | {"repeats": len(runs), "failed_runs": len(runs) - len(ok)}
     row["seconds"] = round(sum(r["seconds"] for r in runs) / len(runs), 3)
-    for key in ("column_shapes", "pair_trends", "dcr_ratio"):
-        values = [r[key] for r in ok if r[key] is not None]
+    for key in SCORES:
+        values = [r[key] for r in ok if r.get(key) is not None]
         row[key] = sum(values) / len(values) if values else None
     return row
 
 
 def format_table(document: dict) -> str:
-    """The comparison as a fixed-width text table, synthcap and smartnoise side by side."""
+    """The comparison as a fixed-width text table, the three tools side by side."""
     lines = [
-        f"{'case':<26}{'eps':>5}  {'tool':<11}{'seconds':>8}{'shapes':>8}{'pairs':>8}"
+        f"{'case':<26}{'eps':>5}  {'tool':<18}{'seconds':>8}{'shapes':>8}{'pairs':>8}"
         f"{'dcr':>8}  note"
     ]
 
@@ -278,16 +333,18 @@ def format_table(document: dict) -> str:
 
     for r in document["rows"]:
         lines.append(
-            f"{r['case']:<26}{r['epsilon']:>5g}  {r['tool']:<11}{r['seconds']:>8.1f}"
+            f"{r['case']:<26}{r['epsilon']:>5g}  {r['tool']:<18}{r['seconds']:>8.1f}"
             f"{fmt(r['column_shapes'])}{fmt(r['pair_trends'])}{fmt(r['dcr_ratio'])}  "
             f"{_note(r)[:70]}"
         )
-    wins, both, failed = compare(document["rows"])
-    lines.append(
-        f"synthcap's column-shape score is higher in {wins} of {both} cases where both tools "
-        f"produced a sample; smartnoise's default preprocessing failed in {failed} more. "
-        + document["how"]["method"]
-    )
+    for against in TOOLS[1:]:
+        wins, both, theirs, ours = compare(document["rows"], against)
+        lines.append(
+            f"against {against}: synthcap's column-shape score is higher in {wins} of {both} "
+            f"cases where both produced a sample; {against} failed in {theirs} more, synthcap "
+            f"in {ours}."
+        )
+    lines.append(document["how"]["method"])
     return "\n".join(lines)
 
 
@@ -300,21 +357,25 @@ def _note(row: dict) -> str:
     return text
 
 
-def compare(rows: list[dict]) -> tuple[int, int, int]:
-    """(cases where synthcap's column shapes beat smartnoise's, cases where both produced a
-    sample, cases where only synthcap did)."""
+def compare(rows: list[dict], against: str = "smartnoise") -> tuple[int, int, int, int]:
+    """(cases where synthcap's column shapes beat ``against``'s, cases where both produced a
+    sample, cases where only synthcap did, cases where only ``against`` did)."""
     by_case: dict[tuple, dict[str, float | None]] = {}
     for r in rows:
         by_case.setdefault((r["case"], r["epsilon"]), {})[r["tool"]] = r["column_shapes"]
-    wins = both = failed = 0
+    wins = both = theirs_failed = ours_failed = 0
     for scores in by_case.values():
-        ours, theirs = scores.get("synthcap"), scores.get("smartnoise")
+        if "synthcap" not in scores or against not in scores:
+            continue
+        ours, theirs = scores["synthcap"], scores[against]
         if ours is not None and theirs is not None:
             both += 1
             wins += ours > theirs
-        elif ours is not None and "smartnoise" in scores:
-            failed += 1
-    return wins, both, failed
+        elif ours is not None:
+            theirs_failed += 1
+        elif theirs is not None:
+            ours_failed += 1
+    return wins, both, theirs_failed, ours_failed
 
 
 def run_from_args(args: argparse.Namespace, console: Console) -> int:

@@ -1,18 +1,22 @@
-"""Dagster wiring for capture: the ``raw_capture`` asset and its blocking checks."""
+"""Dagster wiring for capture: the ``raw_capture`` asset and its blocking checks.
+
+Everything that decides what lands runs first and writes nothing (read, decode, conform, the
+contract); then ``capture.commit`` commits the rows and, keyed to their Delta version, the
+bookkeeping, undoing it all if any step fails.
+"""
 
 import datetime as dt
 
 import dagster as dg
 import polars as pl
 
-from synthcap_assets.capture.commit import after_commit, commit_rows
+from synthcap_assets.capture.commit import commit_capture
 from synthcap_assets.capture.conform import POLARS_TYPES, add_capture_columns, conform
 from synthcap_assets.capture.contract_store import (
     contract_metadata,
-    enforce_contract,
+    plan_contract,
     refused_changes,
 )
-from synthcap_assets.capture.quarantine import append_quarantine, write_quarantine
 from synthcap_assets.columns import DATE_COLUMN, data_columns
 from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
 from synthcap_assets.lineage.recording import record_source_read
@@ -50,20 +54,16 @@ def raw_capture(
     )
     for origin in batch.origins:
         record_source_read(origin)
-    # The schema contract decides what may land; rejected rows go to quarantine (one call).
+    # The schema contract decides what may land (nothing is written until the data commit).
     delivered = conform(batch.rows, None, where)
-    checked = enforce_contract(lakehouse, spec, delivered, day)
+    plan = plan_contract(lakehouse, spec, delivered, day)
+    checked = plan.outcome
     kept, erased = without_erased(lakehouse, source, checked.rows)  # recorded erasures stay out
     if erased:
         context.log.info(f"{where}: {erased} rows left out by recorded erasures")
     rows = add_capture_columns(kept, source, day, dt.datetime.now(dt.UTC))
-    written = commit_rows(lakehouse, source, day, rows, batch)
     rejected = [r for r in (batch.rejected, checked.rejected) if r is not None]
-    if batch.transaction is None:
-        write_quarantine(lakehouse, source, day, rejected)
-    elif written is not None:  # a new stream batch: its day holds earlier batches' rejects too
-        append_quarantine(lakehouse, source, day, rejected)
-    state = after_commit(lakehouse, source, day, batch)
+    written, state = commit_capture(lakehouse, source, day, rows, batch, plan, rejected)
     if written is None:
         context.log.info(f"{where}: batch {batch.transaction} was already committed")
         return dg.MaterializeResult(

@@ -4,11 +4,16 @@
   (inferred on the first capture, then frozen; ``evolve`` appends a new version).
 - ``reports/schema_changes``: per (source, date), the schema changes found in that delivery
   and what the contract mode did with each; the schema check and the quality report read it.
+
+:func:`plan_contract` decides before any write (reads only); :func:`store_contract` and
+:func:`write_schema_changes` run after the data commit (``capture.commit``), each row keyed to
+the Delta version of ``raw/<source>`` that commit made (``raw_version``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -40,7 +45,12 @@ def stored_contract(lakehouse: LakehouseResource, source: str) -> Contract | Non
 
 
 def store_contract(
-    lakehouse: LakehouseResource, source: str, day: dt.date, contract: Contract, version: int
+    lakehouse: LakehouseResource,
+    source: str,
+    day: dt.date,
+    contract: Contract,
+    version: int,
+    raw_version: int | None = None,
 ) -> WriteResult:
     """Append ``contract`` as version ``version`` of ``source``'s contract."""
     row = pl.DataFrame(
@@ -50,7 +60,9 @@ def store_contract(
             "date": [day],
             "contract": [contract.to_json()],
             "stored_at": [dt.datetime.now(dt.UTC)],
-        }
+            "raw_version": [raw_version],
+        },
+        schema_overrides={"raw_version": pl.Int64},
     )
     return lakehouse.append(CONTRACTS_TABLE, row)
 
@@ -70,7 +82,11 @@ def contract_for(
 
 
 def write_schema_changes(
-    lakehouse: LakehouseResource, source: str, day: dt.date, outcome: ContractOutcome
+    lakehouse: LakehouseResource,
+    source: str,
+    day: dt.date,
+    outcome: ContractOutcome,
+    raw_version: int | None = None,
 ) -> WriteResult:
     """Replace the (source, day) partition of ``reports/schema_changes``."""
     changes = outcome.changes.select(
@@ -78,26 +94,39 @@ def write_schema_changes(
         pl.lit(day, dtype=pl.Date).alias("date"),
         *CHANGES_SCHEMA,
         pl.lit(outcome.mode, dtype=pl.Utf8).alias("mode"),
+        pl.lit(raw_version, dtype=pl.Int64).alias("raw_version"),
     )
     return lakehouse.write_partition(
         SCHEMA_CHANGES_TABLE, changes, {"source": source, "date": day.isoformat()}
     )
 
 
-def enforce_contract(
+@dataclass(frozen=True)
+class ContractPlan:
+    """What one delivery does to its source's contract, decided before any write:
+    ``outcome`` (rows that may land, rejects, changes) and ``store_version``, the version
+    number under which the new or evolved contract is stored after the data commit (``None``:
+    nothing to store)."""
+
+    outcome: ContractOutcome
+    store_version: int | None
+
+
+def plan_contract(
     lakehouse: LakehouseResource, spec: SourceSpec, rows: pl.DataFrame, day: dt.date
-) -> ContractOutcome:
-    """Apply the source's contract to one delivery inside ``raw_capture``, before the write:
-    store a first or evolved contract, record schema changes; return what may land."""
+) -> ContractPlan:
+    """Apply the source's contract to one delivery inside ``raw_capture``, before any write
+    (reads only). Raises ``ContractViolationError`` / ``SchemaConformError`` when the mode
+    does not absorb the delivery (``evolve``: a retyped column or a value that does not fit)."""
     where = f"source {spec.id!r}, partition {day.isoformat()}"
     contract, inferred = contract_for(lakehouse, spec, rows, day)
     outcome = apply_contract(rows, contract, spec.contract.mode, where)
+    store_version = None
     if not spec.declared_schema and (inferred or outcome.contract != contract):
         table = lakehouse.read_table(CONTRACTS_TABLE)
         versions = 0 if table is None else table.filter(pl.col("source") == spec.id).height
-        store_contract(lakehouse, spec.id, day, outcome.contract, versions + 1)
-    write_schema_changes(lakehouse, spec.id, day, outcome)
-    return outcome
+        store_version = versions + 1
+    return ContractPlan(outcome=outcome, store_version=store_version)
 
 
 def contract_metadata(outcome: ContractOutcome) -> dict[str, object]:
@@ -114,7 +143,7 @@ def contract_metadata(outcome: ContractOutcome) -> dict[str, object]:
 def schema_changes(lakehouse: LakehouseResource, source: str, day: dt.date) -> pl.DataFrame:
     """The schema changes recorded for (source, day); empty if none (or not captured)."""
     rows = lakehouse.read_partition(SCHEMA_CHANGES_TABLE, {"source": source, "date": day})
-    empty = pl.DataFrame(schema={**CHANGES_SCHEMA, "mode": pl.Utf8})
+    empty = pl.DataFrame(schema={**CHANGES_SCHEMA, "mode": pl.Utf8, "raw_version": pl.Int64})
     return empty if rows is None else rows.drop("source", "date")
 
 

@@ -6,8 +6,10 @@ source that declares none, is inferred from its first capture and frozen in the 
 (``state/contracts``; see ``contract_store``). :func:`apply_contract` compares a delivery with
 its contract (pure: frames in, frames out) and, by the source's contract mode:
 
-- ``evolve``: new columns are accepted and recorded, removed and retyped columns recorded; a
-  value that does not fit its column's type stops the capture (nothing non-conforming lands).
+- ``evolve``: new columns are accepted and recorded, removed columns recorded (they land as
+  nulls); a retyped column (every value unreadable as its type: Delta cannot retype a column
+  without rewriting the table) or a value that does not fit its column's type stops the
+  capture before anything is written, naming the column, a row and the value.
 - ``freeze``: every change is refused: new columns are not stored, rows whose values break the
   contract go to quarantine, and the blocking schema check fails.
 - ``discard_rows``: non-conforming rows go to quarantine, new columns are dropped; the rest
@@ -211,8 +213,17 @@ def _evolve(
     changes: list,
     where: str,
 ) -> ContractOutcome:
-    """Evolve: types of unchanged columns are enforced (a bad value raises); the rest evolves."""
-    enforced = {c: t for c, t in contract.columns.items() if c in df.columns and c not in retyped}
+    """Evolve: a retyped column or a value that does not fit raises; new columns evolve."""
+    if retyped:
+        name, observed = next(iter(retyped.items()))
+        row = int(df[name].is_not_null().arg_true()[0])
+        raise ContractViolationError(
+            f"{where}: column {name!r} is {contract.columns[name]} in the contract but this "
+            f"delivery holds {observed} values, e.g. row {row + 1}: {df[name][row]!r}; Delta "
+            "cannot retype a column without rewriting the table, so nothing was written (fix "
+            "the delivery, or deliver the new values under a new column name)"
+        )
+    enforced = {c: t for c, t in contract.columns.items() if c in df.columns}
     rows = conform(df, enforced, where)
     nulls = [c for c in contract.not_null if c in rows.columns and rows[c].null_count()]
     if nulls:
@@ -220,8 +231,7 @@ def _evolve(
         raise ContractViolationError(
             f"{where}: column {nulls[0]!r} must not be null but is, e.g. row {first + 1}"
         )
-    columns = {c: t for c, t in contract.columns.items()}
-    columns.update(retyped)
+    columns = dict(contract.columns)
     columns.update({c: infer_type(df[c]) for c in added})
     evolved = Contract(columns=columns, not_null=contract.not_null, origin=contract.origin)
     return ContractOutcome(

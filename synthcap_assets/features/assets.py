@@ -1,7 +1,6 @@
 """Dagster wiring for features: the ``feature_set`` asset and its no-PII gate."""
 
 import dagster as dg
-import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import DATE_COLUMN, as_source_rows, without_meta
@@ -10,13 +9,8 @@ from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
 from synthcap_assets.lineage.recording import record_column_lineage
 from synthcap_assets.metadata import preview, written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
-from synthcap_assets.privacy.assets import (
-    columns_to_drop,
-    no_pii_check,
-    pii_handling,
-    privacy_report,
-)
-from synthcap_assets.privacy.handling import FEATURE_HANDLINGS, apply_handling
+from synthcap_assets.privacy.assets import handled_rows, no_pii_check, privacy_report
+from synthcap_assets.privacy.handling import FEATURE_HANDLINGS
 from synthcap_assets.privacy.tokens import token_key
 from synthcap_assets.reads import captured_rows
 from synthcap_resources.catalog import CatalogResource
@@ -35,19 +29,22 @@ def feature_set(
 ) -> dg.MaterializeResult:
     """Model-ready features of the day's capture, by domain: scaled numerics, encoded
     categoricals and date parts; returns, lags and rolling stats for time series; length and
-    word counts for text. PII columns are never copied in. Stored in ``features/<source>``."""
+    word counts of the redacted text. PII columns are never copied in: direct identifiers are
+    dropped, quasi-identifiers enter generalized only (age bands, birth years, 3-digit zips),
+    tokenized columns as tokens. Stored in ``features/<source>``."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
     captured = without_meta(captured_rows(lakehouse, source, day))
-    excluded = columns_to_drop(lakehouse, source, day, spec.pii_columns, FEATURE_HANDLINGS)
-    handled = pii_handling(lakehouse, source, day).filter(~pl.col("column").is_in(excluded))
-    rows, treated = apply_handling(
+    handled = handled_rows(
+        lakehouse,
+        source,
+        day,
         captured,
-        dict(zip(handled["column"], handled["handling"], strict=True)),
-        dict(zip(handled["column"], handled["pii_type"], strict=True)),
+        spec.pii_columns,
+        FEATURE_HANDLINGS,
         token_key(spec.privacy.tokenize_salt_env),
     )
-    excluded = sorted(set(excluded) | (set(captured.columns) - set(rows.columns)))
+    rows, treated, excluded = handled.rows, handled.treated, handled.excluded
     features = build_features(
         rows,
         domain=spec.domain.value,

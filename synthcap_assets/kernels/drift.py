@@ -1,18 +1,23 @@
-"""Drift decisions per column, with sample-size-dependent defaults in the manner of Evidently.
+"""Drift decisions per column from two raw samples (yesterday's rows and today's).
 
-``choose_method(n_reference, kind)``: a small reference (at most ``small_reference_max`` = 1000
-valid rows) gets a test whose p-value is meaningful at that size — KS for numeric columns,
-chi-square for categorical ones, drift when p < 0.05; a large reference, where any test would
-flag negligible differences, gets a distance — Wasserstein-1 divided by the reference standard
-deviation (floored at 0.001, as Evidently) for numeric columns, Jensen–Shannon distance (natural
-log) for categorical ones, drift when the distance > 0.1. PSI (> 0.2) and the other methods can
-be asked for by name; every threshold is a field of ``DriftThresholds`` so the catalog can set
-them per source.
+Every statistic is computed on the rows themselves, by the kernels of ``drift_stats`` (so it
+equals scipy's up to rounding; see the tests):
 
-The reference is a raw sample (numpy values with an optional mask), a ``ReferenceQuantiles``
-(yesterday's profile: quantiles + count, see ``drift_quantiles``) or, for categorical columns,
-``CategoryCounts`` (or integer codes, counted here). Statistics come from ``drift_stats`` and
-``drift_quantiles``; ``drift_numeric`` runs many numeric columns at once.
+- numeric columns: KS statistic and asymptotic p-value, Wasserstein-1 divided by the reference
+  standard deviation (ddof 0, floored at 0.001 as Evidently), PSI over the reference deciles
+  and Jensen–Shannon distance (base 2 by default, so it lies in [0, 1]) over bins at every 5%
+  reference quantile; bins are right-closed, so tied values always share a bin;
+- categorical columns: counts per bucket (the caller chooses the buckets), chi-square test of
+  homogeneity, PSI and Jensen–Shannon distance over them.
+
+Which statistic is reported as the verdict follows Evidently's defaults (``choose_method``): a
+test on a reference of at most ``small_reference_max`` rows (KS, chi-square), a distance on a
+larger one (Wasserstein, Jensen–Shannon), where a test alone flags negligible differences. A
+distance alone has no false-alarm rate, though: Jensen–Shannon over 30 buckets of two
+1,000-row samples of one distribution is about 0.1 by chance alone. So a distance verdict
+flags a column only when the distance exceeds its threshold *and* the column's test (KS or
+chi-square) rejects at its level; a test verdict flags when the test rejects. Either way a
+column of two samples of one distribution is flagged with probability at most the test's level.
 """
 
 from __future__ import annotations
@@ -21,26 +26,15 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from synthcap_assets.kernels.drift_quantiles import (
-    ReferenceQuantiles,
-    binned_shares_quantiles,
-    ks_quantiles,
-    reference_std,
-    wasserstein_quantiles,
-)
 from synthcap_assets.kernels.drift_stats import (
-    DECILES,
-    JS_PROBS,
     DriftInputError,
-    binned_shares_samples,
     chi2_homogeneity,
+    decile_shares,
     jensenshannon,
-    ks_wasserstein_samples,
-    prepare_sample,
+    numeric_drift_samples,
     psi,
 )
 from synthcap_resources.compute import runtime
@@ -54,7 +48,7 @@ STD_FLOOR = 0.001
 
 @dataclass(frozen=True)
 class DriftThresholds:
-    """When a column counts as drifted; defaults follow Evidently's."""
+    """When a column counts as drifted; defaults follow Evidently's (JS in base 2)."""
 
     small_reference_max: int = 1000
     ks_pvalue: float = 0.05
@@ -62,7 +56,7 @@ class DriftThresholds:
     wasserstein: float = 0.1  # Wasserstein-1 / reference std
     jensenshannon: float = 0.1
     psi: float = 0.2
-    js_base: float = math.e
+    js_base: float = 2.0
 
     def __post_init__(self) -> None:
         for name in ("ks_pvalue", "chisquare_pvalue"):
@@ -78,21 +72,16 @@ class DriftThresholds:
 
 @dataclass(frozen=True)
 class DriftResult:
-    """One column's verdict: the method, its statistic, the p-value (tests only), whether the
-    column drifted and the threshold it was judged by."""
+    """One column's verdict: the method, its statistic, the p-value of the column's test (KS
+    or chi-square, which a distance verdict needs too), whether the column drifted, the
+    threshold the statistic was judged by, and every statistic computed for the column."""
 
     method: str
     statistic: float
-    p_value: float | None
+    p_value: float
     drifted: bool
     threshold: float
-
-
-@dataclass(frozen=True)
-class CategoryCounts:
-    """Counts per category, in one category order shared by reference and current."""
-
-    counts: np.ndarray
+    statistics: dict[str, float]
 
 
 def choose_method(
@@ -107,59 +96,63 @@ def choose_method(
     raise DriftInputError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
 
 
-@jax.jit
-def _std(x: jax.Array, valid: jax.Array) -> jax.Array:
-    n = valid.sum(0)
-    mean = jnp.where(valid, x, 0).sum(0) / n
-    return jnp.sqrt(jnp.where(valid, (x - mean) ** 2, 0).sum(0) / n)
+def decide(
+    method: Method, statistics: dict[str, float], kind: Kind, thresholds: DriftThresholds
+) -> DriftResult:
+    """The verdict of ``method`` on a column's ``statistics`` (module doc: a distance flags
+    only when the column's test rejects too)."""
+    test = "ks" if kind == "numeric" else "chisquare"
+    level = thresholds.ks_pvalue if test == "ks" else thresholds.chisquare_pvalue
+    p = statistics[f"{test}_pvalue"]
+    rejects = bool(p < level)
+    if method == test:
+        return DriftResult(method, statistics[method], p, rejects, level, statistics)
+    limits = {"wasserstein": thresholds.wasserstein, "jensenshannon": thresholds.jensenshannon}
+    limits["psi"] = thresholds.psi
+    if method not in limits or method not in statistics:
+        raise DriftInputError(f"{kind} drift methods are {_methods(kind)}, got {method!r}")
+    value = statistics[method]
+    return DriftResult(
+        method, value, p, rejects and value > limits[method], limits[method], statistics
+    )
 
 
-def _numeric_stats(
-    method: Method,
-    reference: np.ndarray | ReferenceQuantiles,
+def _methods(kind: Kind) -> tuple[str, ...]:
+    return NUMERIC_METHODS if kind == "numeric" else CATEGORICAL_METHODS
+
+
+def numeric_statistics(
+    reference: np.ndarray,
     current: np.ndarray,
-    reference_mask: np.ndarray | None,
-    current_mask: np.ndarray | None,
-    base: float,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    quantiles = isinstance(reference, ReferenceQuantiles)
-    if method == "ks":
-        if quantiles:
-            return ks_quantiles(reference, current, current_mask)
-        d, p, _ = ks_wasserstein_samples(reference, current, reference_mask, current_mask)
-        return d, p
-    if method == "wasserstein":
-        if quantiles:
-            w1, std = (
-                wasserstein_quantiles(reference, current, current_mask),
-                reference_std(reference),
-            )
-        else:
-            _, _, w1 = ks_wasserstein_samples(reference, current, reference_mask, current_mask)
-            std = np.asarray(_std(*prepare_sample(reference, reference_mask, "reference")[:2]))
-        return w1 / np.maximum(std, STD_FLOOR), None
-    probs = DECILES if method == "psi" else JS_PROBS
-    if quantiles:
-        expected, actual, _ = binned_shares_quantiles(reference, current, probs, current_mask)
-    else:
-        expected, actual, _ = binned_shares_samples(
-            reference, current, probs, reference_mask, current_mask
-        )
-    if method == "psi":
-        return np.asarray(psi(jnp.asarray(actual), jnp.asarray(expected))), None
-    return np.asarray(jensenshannon(jnp.asarray(actual), jnp.asarray(expected), base)), None
-
-
-def _verdict(method: str, statistic: float, p: float | None, t: DriftThresholds) -> DriftResult:
-    if method in ("ks", "chisquare"):
-        limit = t.ks_pvalue if method == "ks" else t.chisquare_pvalue
-        return DriftResult(method, statistic, p, bool(p is not None and p < limit), limit)
-    limit = {"wasserstein": t.wasserstein, "jensenshannon": t.jensenshannon, "psi": t.psi}[method]
-    return DriftResult(method, statistic, None, bool(statistic > limit), limit)
+    *,
+    reference_mask: np.ndarray | None = None,
+    current_mask: np.ndarray | None = None,
+    js_base: float = 2.0,
+) -> list[dict[str, float]]:
+    """Every numeric statistic (module doc) per column of two raw samples (rows × columns,
+    or one column each; non-finite values and masked-out cells are left out)."""
+    found = numeric_drift_samples(reference, current, reference_mask, current_mask)
+    expected, actual = found["expected"], found["actual"]
+    psi_value = np.asarray(
+        psi(jnp.asarray(decile_shares(actual)), jnp.asarray(decile_shares(expected)))
+    )
+    js = np.asarray(jensenshannon(jnp.asarray(actual), jnp.asarray(expected), js_base))
+    return [
+        {
+            "ks": float(found["ks"][i]),
+            "ks_pvalue": float(found["ks_pvalue"][i]),
+            "wasserstein": float(found["wasserstein"][i] / max(found["std"][i], STD_FLOOR)),
+            "psi": float(psi_value[i]),
+            "jensenshannon": float(js[i]),
+            "reference_rows": int(found["n"][i]),
+            "current_rows": int(found["m"][i]),
+        }
+        for i in range(found["ks"].size)
+    ]
 
 
 def drift_numeric(
-    reference: np.ndarray | ReferenceQuantiles,
+    reference: np.ndarray,
     current: np.ndarray,
     *,
     method: Method | None = None,
@@ -172,21 +165,17 @@ def drift_numeric(
     t = thresholds or DriftThresholds()
     if method is not None and method not in NUMERIC_METHODS:
         raise DriftInputError(f"numeric drift methods are {NUMERIC_METHODS}, got {method!r}")
-    if isinstance(reference, ReferenceQuantiles):
-        n_ref = reference.count
-    else:
-        n_ref = prepare_sample(reference, reference_mask, "reference")[2]
-    methods = [method or choose_method(int(n), "numeric", t) for n in n_ref]
-    results: list[DriftResult | None] = [None] * len(methods)
-    for chosen in dict.fromkeys(methods):
-        stat, p = _numeric_stats(
-            chosen, reference, current, reference_mask, current_mask, t.js_base
-        )
-        for i, m in enumerate(methods):
-            if m == chosen:
-                p_i = None if p is None else float(p[i])
-                results[i] = _verdict(chosen, float(stat[i]), p_i, t)
-    return [r for r in results if r is not None]
+    found = numeric_statistics(
+        reference,
+        current,
+        reference_mask=reference_mask,
+        current_mask=current_mask,
+        js_base=t.js_base,
+    )
+    return [
+        decide(method or choose_method(s["reference_rows"], "numeric", t), s, "numeric", t)
+        for s in found
+    ]
 
 
 def category_counts(codes: np.ndarray, n_categories: int) -> np.ndarray:
@@ -199,72 +188,49 @@ def category_counts(codes: np.ndarray, n_categories: int) -> np.ndarray:
     return np.bincount(c[c >= 0], minlength=n_categories)
 
 
-def drift_categorical(
-    reference: CategoryCounts | np.ndarray,
-    current: CategoryCounts | np.ndarray,
-    *,
-    method: Method | None = None,
-    thresholds: DriftThresholds | None = None,
-) -> DriftResult:
-    """One categorical column: counts (or codes) of the reference and current samples."""
-    t = thresholds or DriftThresholds()
-    if isinstance(reference, CategoryCounts) != isinstance(current, CategoryCounts):
-        raise DriftInputError("pass both sides as CategoryCounts or both as integer codes")
-    if isinstance(reference, CategoryCounts) and isinstance(current, CategoryCounts):
-        ref, cur = np.asarray(reference.counts), np.asarray(current.counts)
-    else:
-        width = int(max(np.max(reference, initial=-1), np.max(current, initial=-1))) + 1
-        ref, cur = category_counts(reference, width), category_counts(current, width)
+def categorical_statistics(
+    reference: np.ndarray, current: np.ndarray, js_base: float = 2.0
+) -> dict[str, float]:
+    """Chi-square (statistic, p-value), PSI and Jensen–Shannon distance of two count vectors
+    over the same buckets."""
+    ref, cur = np.asarray(reference, np.float64), np.asarray(current, np.float64)
     if ref.shape != cur.shape or ref.ndim != 1 or (ref < 0).any() or (cur < 0).any():
         raise DriftInputError("category counts must be equal-length non-negative vectors")
     if ref.sum() == 0 or cur.sum() == 0:
         raise DriftInputError("both sides need at least one counted category")
-    chosen = method or choose_method(int(ref.sum()), "categorical", t)
+    # Zero-padded to a power of two so a new bucket count rarely recompiles: buckets empty on
+    # both days add nothing to chi-square (dropped), PSI or Jensen–Shannon.
+    width = max(8, 1 << (ref.size - 1).bit_length())
+    r, c = (jnp.asarray(np.pad(x, (0, width - x.size)), runtime().dtype) for x in (ref, cur))
+    chi2, p = chi2_homogeneity(r, c)
+    return {
+        "chisquare": float(chi2),
+        "chisquare_pvalue": float(p),
+        "psi": float(psi(c / c.sum(), r / r.sum())),
+        "jensenshannon": float(jensenshannon(c, r, js_base)),
+        "reference_rows": int(ref.sum()),
+        "current_rows": int(cur.sum()),
+    }
+
+
+def drift_categorical(
+    reference: np.ndarray,
+    current: np.ndarray,
+    *,
+    method: Method | None = None,
+    thresholds: DriftThresholds | None = None,
+    codes: bool = False,
+) -> DriftResult:
+    """One categorical column: bucket counts of the reference and current samples, or with
+    ``codes`` their integer codes (negative = null), counted here."""
+    t = thresholds or DriftThresholds()
+    if codes:
+        width = int(max(np.max(reference, initial=-1), np.max(current, initial=-1))) + 1
+        reference, current = category_counts(reference, width), category_counts(current, width)
+    found = categorical_statistics(reference, current, t.js_base)
+    chosen = method or choose_method(found["reference_rows"], "categorical", t)
     if chosen not in CATEGORICAL_METHODS:
         raise DriftInputError(
             f"categorical drift methods are {CATEGORICAL_METHODS}, got {chosen!r}"
         )
-    r, c = jnp.asarray(ref, runtime().dtype), jnp.asarray(cur, runtime().dtype)
-    if chosen == "chisquare":
-        stat, p = chi2_homogeneity(r, c)
-        return _verdict(chosen, float(stat), float(p), t)
-    if chosen == "psi":
-        return _verdict(chosen, float(psi(c / c.sum(), r / r.sum())), None, t)
-    return _verdict(chosen, float(jensenshannon(c, r, t.js_base)), None, t)
-
-
-def drift_column(
-    reference: np.ndarray | ReferenceQuantiles | CategoryCounts,
-    current: np.ndarray | CategoryCounts,
-    kind: Kind,
-    *,
-    method: Method | None = None,
-    thresholds: DriftThresholds | None = None,
-    reference_mask: np.ndarray | None = None,
-    current_mask: np.ndarray | None = None,
-) -> DriftResult:
-    """(method, statistic, p-value or None, drifted) for one column (module doc)."""
-    if kind == "categorical":
-        if reference_mask is not None or current_mask is not None:
-            raise DriftInputError("categorical codes mark nulls as negative codes, not masks")
-        return drift_categorical(reference, current, method=method, thresholds=thresholds)  # type: ignore[arg-type]
-    if kind != "numeric":
-        raise DriftInputError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
-    if isinstance(current, CategoryCounts) or isinstance(reference, CategoryCounts):
-        raise DriftInputError("CategoryCounts are for categorical columns")
-    cur = np.asarray(current)
-    one_reference = (
-        reference.quantiles.shape[0] == 1
-        if isinstance(reference, ReferenceQuantiles)
-        else np.ndim(reference) == 1
-    )
-    if cur.ndim != 1 or not one_reference:
-        raise DriftInputError("drift_column takes one column; use drift_numeric for many")
-    return drift_numeric(
-        reference,
-        cur,
-        method=method,
-        thresholds=thresholds,
-        reference_mask=reference_mask,
-        current_mask=current_mask,
-    )[0]
+    return decide(chosen, found, "categorical", t)

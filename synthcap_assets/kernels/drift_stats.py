@@ -10,19 +10,22 @@ row counts); each statistic is computed for every column at once.
   scipy (its exact series has no JAX port; it is a scalar per column).
 - Wasserstein-1: ∫ |F_ref - F_cur| dx = Σ |F_ref - F_cur| · gap over the same sorted union, as
   ``scipy.stats.wasserstein_distance``.
-- PSI and Jensen–Shannon work on shares of common bins. Bins are cut at reference quantiles
-  (deciles for PSI, every 5% for JS by default) and right-closed: (-inf, e1], (e1, e2], ...,
-  (ek, inf); reference quantile bins stay informative under heavy tails, where equal-width bins
-  put nearly everything in one bin. Repeated edges make empty bins on both sides, which add
-  nothing. PSI = Σ (a - e) ln(a / e) with shares clipped at 1e-4 (as the profile drift does);
-  JS distance = sqrt((KL(p‖m) + KL(q‖m)) / 2), natural log by default (``base``), as
-  ``scipy.spatial.distance.jensenshannon`` — the Evidently-style 0.1 threshold assumes base e.
+- PSI and Jensen–Shannon work on shares of common bins, cut at the reference's quantiles
+  every 5% (numpy's default linear interpolation) and right-closed: (-inf, e1], (e1, e2],
+  ..., (e19, inf), so every copy of a tied value falls in the same bin on both days; reference
+  quantile bins stay informative under heavy tails, where equal-width bins put nearly
+  everything in one bin. Repeated edges make empty bins on both sides, which add nothing.
+  PSI uses the decile bins, which are pairs of those bins (every decile is one of the 5%
+  quantiles): PSI = Σ (a - e) ln(a / e) with shares clipped at 1e-4. JS distance =
+  sqrt((KL(p‖m) + KL(q‖m)) / 2) in the given ``base``, as
+  ``scipy.spatial.distance.jensenshannon``.
 - Chi-square of homogeneity on the 2 × k table of reference and current category counts,
   categories empty on both sides dropped, as ``scipy.stats.chi2_contingency(correction=False)``;
   the p-value from the regularized upper incomplete gamma function in JAX.
 
-Non-finite values count as nulls. Rows are padded to shape buckets, so new sample sizes within
-a bucket do not recompile.
+``numeric_drift_samples`` computes all numeric statistics of many columns in one jitted
+dispatch. Non-finite values count as nulls. Rows are padded to shape buckets, so new sample
+sizes within a bucket do not recompile.
 """
 
 from __future__ import annotations
@@ -112,21 +115,6 @@ def ks_pvalue(statistic: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray
     return np.clip(sps.kstwo.sf(np.asarray(statistic), np.maximum(n_eff, 1)), 0.0, 1.0)
 
 
-def ks_wasserstein_samples(
-    reference: np.ndarray,
-    current: np.ndarray,
-    reference_mask: np.ndarray | None = None,
-    current_mask: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(KS statistic, KS p-value, Wasserstein-1) per column of two raw samples."""
-    ref, ref_valid, n = prepare_sample(reference, reference_mask, "reference")
-    cur, cur_valid, m = prepare_sample(current, current_mask, "current")
-    if ref.shape[1] != cur.shape[1]:
-        raise DriftInputError(f"reference has {ref.shape[1]} columns, current {cur.shape[1]}")
-    ks, w1 = (np.asarray(a) for a in _ks_wasserstein(ref, ref_valid, cur, cur_valid))
-    return ks, ks_pvalue(ks, n, m), w1
-
-
 @jax.jit
 def _sorted_columns(x: jax.Array, valid: jax.Array) -> jax.Array:
     """Each column's values ascending (columns × rows), invalid ones last as +inf: a
@@ -184,23 +172,55 @@ def jensenshannon(p: jax.Array, q: jax.Array, base: float = np.e) -> jax.Array:
     return jnp.sqrt(jnp.maximum(kl(p) + kl(q), 0) / 2 / jnp.log(base))
 
 
-def binned_shares_samples(
+@jax.jit
+def _numeric_all(
+    ref: jax.Array, ref_valid: jax.Array, cur: jax.Array, cur_valid: jax.Array
+) -> tuple[jax.Array, ...]:
+    """KS, Wasserstein-1, the reference std (ddof 0) and the reference and current shares in
+    the bins cut at the reference's ``JS_PROBS`` quantiles, per column, in one dispatch."""
+    ks, w1 = _ks_wasserstein(ref, ref_valid, cur, cur_valid)
+    n = ref_valid.sum(0)
+    mean = jnp.where(ref_valid, ref, 0).sum(0) / n
+    std = jnp.sqrt(jnp.where(ref_valid, (ref - mean) ** 2, 0).sum(0) / n)
+    edges = _sample_quantiles(ref, ref_valid, JS_PROBS)
+    expected, actual = bin_shares(ref, ref_valid, edges), bin_shares(cur, cur_valid, edges)
+    return ks, w1, std, edges, expected, actual
+
+
+def numeric_drift_samples(
     reference: np.ndarray,
     current: np.ndarray,
-    probs: tuple[float, ...],
     reference_mask: np.ndarray | None = None,
     current_mask: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(reference shares, current shares, edges) per column in bins cut at the reference
-    sample's quantiles ``probs``."""
-    ref, ref_valid, _ = prepare_sample(reference, reference_mask, "reference")
-    cur, cur_valid, _ = prepare_sample(current, current_mask, "current")
+) -> dict[str, np.ndarray]:
+    """Per column of two raw samples: ``ks``, ``ks_pvalue``, ``wasserstein`` (not normed),
+    ``std`` (the reference's, ddof 0), the reference and current counts ``n`` and ``m``, the
+    reference's ``JS_PROBS`` quantiles ``edges`` (columns × 19) and the shares ``expected`` /
+    ``actual`` (columns × 20) in the right-closed bins they cut; the decile bins of PSI are
+    pairs of these bins (``decile_shares``), since every decile is one of those quantiles."""
+    ref, ref_valid, n = prepare_sample(reference, reference_mask, "reference")
+    cur, cur_valid, m = prepare_sample(current, current_mask, "current")
     if ref.shape[1] != cur.shape[1]:
         raise DriftInputError(f"reference has {ref.shape[1]} columns, current {cur.shape[1]}")
-    edges = _sample_quantiles(ref, ref_valid, tuple(float(p) for p in probs))
-    expected = bin_shares(ref, ref_valid, edges)
-    actual = bin_shares(cur, cur_valid, edges)
-    return np.asarray(expected), np.asarray(actual), np.asarray(edges)
+    ks, w1, std, edges, expected, actual = (
+        np.asarray(a) for a in _numeric_all(ref, ref_valid, cur, cur_valid)
+    )
+    return {
+        "ks": ks,
+        "ks_pvalue": ks_pvalue(ks, n, m),
+        "wasserstein": w1,
+        "std": std,
+        "n": n,
+        "m": m,
+        "edges": edges,
+        "expected": expected,
+        "actual": actual,
+    }
+
+
+def decile_shares(shares: np.ndarray) -> np.ndarray:
+    """Shares in the decile bins from shares in the ``JS_PROBS`` bins (pairs summed)."""
+    return shares.reshape(*shares.shape[:-1], -1, 2).sum(-1)
 
 
 @jax.jit

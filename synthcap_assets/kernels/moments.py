@@ -152,8 +152,9 @@ def moment_stats(state: MomentState) -> dict[str, np.ndarray]:
         var = np.where(n > 1, s.m2 / (n - 1), np.nan)
         pop2 = s.m2 / n
         degenerate = (n < 1) | (pop2 <= (np.finfo(s.m2.dtype).eps * mean) ** 2)
-        skew = np.where(degenerate, np.nan, np.sqrt(n) * s.m3 / s.m2**1.5)
-        kurt = np.where(degenerate, np.nan, n * s.m4 / (s.m2 * s.m2) - 3.0)
+        # As ratios, so that no intermediate (m2**1.5, m2**2) overflows before the result.
+        skew = np.where(degenerate, np.nan, np.sqrt(n) * (s.m3 / s.m2) / np.sqrt(s.m2))
+        kurt = np.where(degenerate, np.nan, n * (s.m4 / s.m2) / s.m2 - 3.0)
     has = n > 0
     return {
         "count": n.astype(np.int64),

@@ -3,7 +3,8 @@
 
 A record is a dict of Python floats, a float64 array of quantile knots (only the real values
 for an exact summary), the 2**14 HLL registers as bytes, and the exact small set (None once
-dropped). ``to_records`` and ``from_records`` round-trip a ``ProfileState`` exactly.
+dropped). ``to_records`` and ``from_records`` round-trip a ``ProfileState`` exactly (in float64,
+which ``from_records`` ensures on the CPU).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from synthcap_assets.kernels.distinct import REGISTERS, SMALL_SET, DistinctState
 from synthcap_assets.kernels.moments import MomentState
 from synthcap_assets.kernels.profile import ProfileError, ProfileState
 from synthcap_assets.kernels.quantiles import KNOTS, QuantileSummary
+from synthcap_resources.compute import runtime
 
 _MOMENTS = MomentState._fields
 
@@ -52,6 +54,10 @@ def from_records(records: Sequence[dict[str, Any]]) -> ProfileState:
     """A multi-column state from records (in column order), as ``to_records`` wrote them."""
     if not records:
         raise ProfileError("from_records needs at least one record")
+    # Configure JAX first (float64 on the CPU): a process that only merges stored states, such
+    # as `synthcap profile --from --to`, runs no kernel that would have done it, and float32
+    # would round every merged statistic and overflow on large moments.
+    runtime()
     dtype = state_dtype()
     moments = MomentState(*(jnp.asarray([r[n] for r in records], dtype) for n in _MOMENTS))
     values = np.full((len(records), KNOTS), np.inf)

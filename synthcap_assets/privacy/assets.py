@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
@@ -13,7 +14,8 @@ from synthcap_assets.metadata import written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
 from synthcap_assets.privacy.anonymity import assess_anonymity, generalize
 from synthcap_assets.privacy.checks import pii_leaks
-from synthcap_assets.privacy.pii import detect_pii, handled_columns
+from synthcap_assets.privacy.handling import apply_handling
+from synthcap_assets.privacy.pii import detect_pii, handled_columns, personal
 from synthcap_assets.privacy.risk import assess_risk
 from synthcap_assets.reads import captured_rows, report_rows
 from synthcap_resources.catalog import CatalogResource
@@ -32,11 +34,12 @@ PRIVACY_REPORT = "privacy_report"
 def privacy_report(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    """PII found in the day's capture, one row per column (type, share matched, confidence,
-    direct or quasi identifier, handling and why), plus a ``*`` row with the k-anonymity of the
-    quasi-identifier set, raw and generalized, the share of unique records, the per-record
-    re-identification risk (max, mean, share above 1/5) and the l-diversity of the catalog's
-    sensitive columns, both after generalization."""
+    """PII found in the day's capture, one row per column (type, share matched, share per type
+    in free text, confidence, direct or quasi identifier, handling and why), plus a ``*`` row
+    with the k-anonymity and unique share of the worst combination of up to three
+    quasi-identifiers (sought for people only: the catalog's ``subject``), raw and generalized,
+    naming both combinations, the per-record re-identification risk (max, mean, share above
+    1/5) and the l-diversity of the catalog's sensitive columns, both after generalization."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
     rows = without_meta(captured_rows(lakehouse, source, day))
@@ -46,12 +49,14 @@ def privacy_report(
         quasi_identifiers=spec.quasi_identifiers,
         partition_date=day,
         handling={c: (h.handling, h.reason) for c, h in spec.privacy.columns.items()},
+        subject=spec.subject,
     )
     quasi = pii.filter(pl.col("quasi_identifier"))
-    qi_types = {r["column"]: r["pii_type"] or "other" for r in quasi.iter_rows(named=True)}
+    qi_types = {r["column"]: r["pii_type"] or "category" for r in quasi.iter_rows(named=True)}
     anonymity = assess_anonymity(rows, list(qi_types), qi_types)
     sensitive = spec.privacy.sensitive_columns
-    risk = assess_risk(generalize(rows, qi_types), list(qi_types), sensitive)
+    # Risk on the generalized rows over the worst combination: its max is 1 / k_generalized.
+    risk = assess_risk(generalize(rows, qi_types), anonymity.combination_generalized, sensitive)
     diversity = [v for v in risk.l_diversity.values() if v is not None]
     table_row = pl.DataFrame(
         {
@@ -61,6 +66,8 @@ def privacy_report(
             "unique_share": [anonymity.unique_share],
             "unique_share_generalized": [anonymity.unique_share_generalized],
             "quasi_identifiers": [", ".join(anonymity.quasi_identifiers)],
+            "qi_combination": [", ".join(anonymity.combination)],
+            "qi_combination_generalized": [", ".join(anonymity.combination_generalized)],
             "max_record_risk": [risk.max_risk],
             "mean_record_risk": [risk.mean_risk],
             "high_risk_share": [risk.high_risk_share],
@@ -82,6 +89,7 @@ def privacy_report(
                 "pii_columns": pii.filter(pl.col("pii_type").is_not_null())["column"].to_list(),
                 "direct_identifiers": direct,
                 "quasi_identifiers": anonymity.quasi_identifiers,
+                "qi_combination": anonymity.combination,
                 "k_anonymity": anonymity.k,
                 "k_anonymity_generalized": anonymity.k_generalized,
                 "unique_share": anonymity.unique_share,
@@ -109,10 +117,45 @@ def columns_to_drop(
 
 
 def pii_handling(lakehouse: LakehouseResource, source: str, day: dt.date) -> pl.DataFrame:
-    """The privacy report's column, pii_type and handling rows of the day's PII columns."""
+    """The privacy report's column, pii_type and handling rows of the day's personal-data
+    columns (PII, direct and quasi-identifiers)."""
     report = report_rows(lakehouse, PRIVACY_REPORT, source, day)
-    pii = pl.col("pii_type").is_not_null() | pl.col("direct_identifier").fill_null(False)
-    return report.filter(pii & (pl.col("column") != "*")).select("column", "pii_type", "handling")
+    return report.filter(personal(report)).select("column", "pii_type", "handling")
+
+
+@dataclass(frozen=True)
+class HandledRows:
+    """A capture as a derived table may use it: ``rows`` with excluded columns gone and the
+    rest treated; ``treated`` says what was done per column, ``excluded`` lists what left."""
+
+    rows: pl.DataFrame
+    treated: dict[str, str]
+    excluded: list[str]
+
+
+def handled_rows(
+    lakehouse: LakehouseResource,
+    source: str,
+    day: dt.date,
+    captured: pl.DataFrame,
+    hinted: list[str],
+    allow: Sequence[str],
+    key: bytes,
+) -> HandledRows:
+    """``captured`` (data columns) with every personal-data column whose handling is not in
+    ``allow`` removed and the others treated by :func:`.handling.apply_handling`, per the day's
+    privacy report: the one way to the frame features (``FEATURE_HANDLINGS``) and samples
+    (``SAMPLE_HANDLINGS``) are built from, so generalized columns flow on generalized only."""
+    excluded = columns_to_drop(lakehouse, source, day, hinted, allow)
+    handled = pii_handling(lakehouse, source, day).filter(~pl.col("column").is_in(excluded))
+    rows, treated = apply_handling(
+        captured.drop([c for c in excluded if c in captured.columns]),
+        dict(zip(handled["column"], handled["handling"], strict=True)),
+        dict(zip(handled["column"], handled["pii_type"], strict=True)),
+        key,
+    )
+    gone = sorted(set(excluded) | (set(captured.columns) - set(rows.columns)))
+    return HandledRows(rows, treated, gone)
 
 
 def no_pii_check(

@@ -2,47 +2,57 @@
 
 Each data column is classified, in this order of precedence:
 
-1. a catalog hint (``hints``: column -> PII type) always wins;
+1. a catalog hint (``hints``: column -> PII type) always wins (the user declared it);
 2. value patterns with validators (:mod:`.pii_patterns`: Luhn for cards, mod-97 for IBANs,
    ``ipaddress`` for IPs, shape rules for emails, phones and US SSNs): the type whose
    recogniser matches the largest share of non-null values, if that share is >= 0.5;
-3. the column name, for what patterns cannot find reliably: person names and street
-   addresses by name alone; zip codes and birth dates by name plus a value check (5-digit
-   codes; dates implying an age of 0-120 at the partition day);
+3. the column name, confirmed by the values (a header alone never flags): person names when
+   at least half the values look like names (:mod:`.names`: Faker's first- and last-name
+   lists, honorifics), street addresses when at least half hold a house number or a street
+   word, zip codes (5-digit codes) and birth dates (an age of 0-120 at the partition day);
 4. free text (string columns whose values mostly contain spaces) is searched for emails,
-   phones, cards, SSNs, IPs and IBANs embedded anywhere: ``pii_type`` then names the most
-   frequent kind found and ``match_share`` is the share of rows containing any kind. Such a
-   column is only a direct identifier (dropped) when at least half its rows carry PII;
-   otherwise it is reported with ``handling`` "keep" so the leak is visible but the text
-   remains usable for counts.
+   phones, cards, SSNs, IPs, IBANs, cued names, street addresses and birth dates embedded
+   anywhere: ``pii_shares`` gives each type found with the share of rows holding it,
+   ``pii_type`` names the most frequent and ``match_share`` is the share of rows holding any.
+
+Quasi-identifiers (:mod:`.quasi`) are sought only when the rows describe people (``subject``
+"person"): ages, birth dates, zip codes, gender, places, and event times when a place is
+present; their ``pii_type`` names the QI type. Declared ``quasi_identifiers`` always count.
 
 ``handling`` is "drop" for direct identifiers and for columns hinted as "other" (declared
-personal data of unknown shape cannot be generalised), "generalize" for quasi-identifiers and
-"keep" otherwise; the catalog may set it per column (``privacy.columns``: drop, tokenize,
-generalize, or keep with a reason), which wins. ``handling_reason`` says why, in words.
+personal data of unknown shape cannot be generalised), "redact" for free text whose PII share
+exceeds :data:`FEW_PII_SHARE` (1% of rows; at or below it the text is kept and watched, and
+every text path redacts it anyway), "generalize" for quasi-identifiers and "keep" otherwise;
+the catalog may set it per column (``privacy.columns``: drop, tokenize, generalize, redact, or
+keep with a reason), which wins. ``handling_reason`` says why, in words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
 from synthcap_assets.columns import data_columns
+from synthcap_assets.privacy.names import NAME_SHARE, person_name_share
 from synthcap_assets.privacy.pii_patterns import (
     TEXT_FINDERS,
     VALUE_MATCHERS,
+    address_valid,
     iban_valid,
-    is_gender_like,
     luhn_valid,
     name_suggests,
     zip_valid,
 )
+from synthcap_assets.privacy.quasi import SUBJECTS, has_place, quasi_type
 from synthcap_resources.catalog import PII_TYPES  # the catalog owns the hint vocabulary
 
 __all__ = [
+    "FEW_PII_SHARE",
     "PII_TYPES",
     "REPORT_SCHEMA",
     "detect_pii",
@@ -57,8 +67,9 @@ DIRECT_IDENTIFIER_TYPES = frozenset(
 )
 QUASI_IDENTIFIER_TYPES = frozenset({"birth_date", "zip_code"})
 MIN_MATCH_SHARE = 0.5
-# A name is a good but not certain signal; a name whose values contradict it is weak.
-NAME_ONLY_CONFIDENCE = 0.6
+# Free text with PII in at most this share of rows is kept (and watched); above it, redacted.
+FEW_PII_SHARE = 0.01
+# A column name whose values contradict it is a weak signal.
 NAME_CONTRADICTED_CONFIDENCE = 0.3
 
 REPORT_SCHEMA = pl.Schema(
@@ -67,6 +78,7 @@ REPORT_SCHEMA = pl.Schema(
         "pii_type": pl.String,
         "detected_by": pl.String,
         "match_share": pl.Float64,
+        "pii_shares": pl.String,
         "confidence": pl.Float64,
         "direct_identifier": pl.Boolean,
         "quasi_identifier": pl.Boolean,
@@ -74,7 +86,7 @@ REPORT_SCHEMA = pl.Schema(
         "handling_reason": pl.String,
     }
 )
-HANDLINGS = ("drop", "tokenize", "generalize", "keep")
+HANDLINGS = ("drop", "tokenize", "generalize", "redact", "keep")
 
 
 def _is_string(dtype: pl.DataType) -> bool:
@@ -147,6 +159,10 @@ def _type_share(series: pl.Series, kind: str, on: dt.date) -> float | None:
         return _zip_share(series)
     if kind in VALUE_MATCHERS:
         return _pattern_shares(series).get(kind)
+    if kind == "person_name" and _is_string(series.dtype):
+        return person_name_share(_string_values(series), series.name)
+    if kind == "address" and _is_string(series.dtype):
+        return _share(_string_values(series), address_valid)
     return None
 
 
@@ -155,10 +171,11 @@ def _is_free_text(values: Sequence[str]) -> bool:
     return bool(values) and spaced / len(values) >= 0.5
 
 
-def _embedded(values: Sequence[str]) -> tuple[str, float] | None:
-    """Most frequent kind of PII inside free text and the share of values holding any."""
+def _embedded(values: Sequence[str]) -> tuple[dict[str, float], float]:
+    """Each kind of PII found inside free text -> the share of values holding it (kinds found
+    only), and the share of values holding any."""
     if not values:
-        return None
+        return {}, 0.0
     counts = dict.fromkeys(TEXT_FINDERS, 0)
     rows_with_any = 0
     for value in values:
@@ -166,44 +183,84 @@ def _embedded(values: Sequence[str]) -> tuple[str, float] | None:
         rows_with_any += bool(found)
         for kind in found:
             counts[kind] += 1
-    if not rows_with_any:
-        return None
-    dominant = max(counts, key=lambda k: counts[k])
-    return dominant, rows_with_any / len(values)
+    shares = {kind: round(n / len(values), 6) for kind, n in counts.items() if n}
+    return shares, rows_with_any / len(values)
 
 
-def _classify(
-    series: pl.Series, hint: str | None, on: dt.date
-) -> tuple[str | None, str | None, float | None, float, bool]:
-    """(pii_type, detected_by, match_share, confidence, is_direct) for one column."""
+@dataclass
+class _Finding:
+    kind: str | None = None
+    by: str | None = None
+    share: float | None = None
+    confidence: float = 0.0
+    direct: bool = False
+    shares: dict[str, float] | None = None
+    text: bool = False
+    note: str | None = None
+
+
+def _name_checked(series: pl.Series, suggested: str) -> _Finding:
+    """A name-suggested person name or address, confirmed (or not) by the values."""
+    values = _string_values(series)
+    if suggested == "person_name":
+        share = person_name_share(values, series.name)
+        threshold = NAME_SHARE
+    else:
+        share = _share(values, address_valid)
+        threshold = MIN_MATCH_SHARE
+    if share is not None and share >= threshold:
+        return _Finding(suggested, "name+pattern", share, share, True)
+    seen = "no values" if share is None else f"only {share:.0%} of values"
+    note = f"name suggests {suggested}, but {seen} look like one"
+    confidence = min(share or 0.0, NAME_CONTRADICTED_CONFIDENCE)
+    return _Finding(share=share, confidence=confidence, note=note)
+
+
+def _classify(series: pl.Series, hint: str | None, on: dt.date, person: bool) -> _Finding:
+    """What one column holds (see the module doc for the order of precedence)."""
     if hint is not None:
         share = _type_share(series, hint, on)
         by = "hint+pattern" if share is not None and share >= MIN_MATCH_SHARE else "hint"
-        return hint, by, share, 1.0, hint in DIRECT_IDENTIFIER_TYPES
+        return _Finding(hint, by, share, 1.0, hint in DIRECT_IDENTIFIER_TYPES)
 
     shares = _pattern_shares(series)
     best = max(shares, key=lambda k: shares[k], default=None)  # ties: dict (priority) order
     if best is not None and shares[best] >= MIN_MATCH_SHARE:
-        return best, "pattern", shares[best], shares[best], True
+        return _Finding(best, "pattern", shares[best], shares[best], True)
 
     suggested = name_suggests(series.name)
-    if suggested in ("person_name", "address") and (
-        _is_string(series.dtype) or series.dtype == pl.Null
-    ):
-        return suggested, "name", None, NAME_ONLY_CONFIDENCE, True
-    if suggested in ("zip_code", "birth_date"):
+    if suggested in ("person_name", "address") and _is_string(series.dtype):
+        return _name_checked(series, suggested)
+    if suggested in ("zip_code", "birth_date") and person:
         share = _type_share(series, suggested, on)
         if share is not None and share >= MIN_MATCH_SHARE:
-            return suggested, "pattern", share, share, False
-        return suggested, "name", share, NAME_CONTRADICTED_CONFIDENCE, False
+            return _Finding(suggested, "pattern", share, share, False)
+        return _Finding(suggested, "name", share, NAME_CONTRADICTED_CONFIDENCE, False)
 
     if _is_string(series.dtype):
         values = _string_values(series)
-        found = _embedded(values) if _is_free_text(values) else None
-        if found is not None:
-            kind, share = found
-            return kind, "pattern", share, share, share >= MIN_MATCH_SHARE
-    return None, None, None, max(shares.values(), default=0.0), False
+        found, share = _embedded(values) if _is_free_text(values) else ({}, 0.0)
+        if found:
+            kind = max(found, key=lambda k: found[k])
+            return _Finding(kind, "pattern", share, share, False, found, text=True)
+    return _Finding(confidence=max(shares.values(), default=0.0))
+
+
+def _default_handling(found: _Finding, is_quasi: bool) -> tuple[str, str]:
+    if found.direct or found.kind == "other":
+        return "drop", "direct identifier" if found.direct else "declared personal data"
+    if found.text and found.share is not None and found.share > FEW_PII_SHARE:
+        return "redact", (
+            f"free text with PII in {found.share:.1%} of rows (more than "
+            f"{FEW_PII_SHARE:.0%}): redacted to typed placeholders"
+        )
+    if is_quasi:
+        return "generalize", "quasi-identifier: coarsened to protect k-anonymity"
+    if found.kind is None:
+        return "keep", found.note or "no PII"
+    if found.text:
+        return "keep", f"PII in few rows (at most {FEW_PII_SHARE:.0%}): kept, watched"
+    return "keep", f"{found.kind}: not an identifier of the rows' subject: kept"
 
 
 def detect_pii(
@@ -214,6 +271,7 @@ def detect_pii(
     partition_date: dt.date | None = None,
     sample_rows: int = 5000,
     handling: Mapping[str, tuple[str, str]] | None = None,
+    subject: str = "person",
 ) -> pl.DataFrame:
     """One row per data column of ``df`` saying whether and how it holds PII.
 
@@ -221,8 +279,9 @@ def detect_pii(
     frame lacks are ignored. ``partition_date`` is the day ages are computed at (default today).
     At most ``sample_rows`` rows (a seeded random sample) are inspected. For a column with no
     PII, ``confidence`` is the highest share any value pattern reached. ``handling`` (column ->
-    (handling, reason), from the catalog) overrides the default handling. Schema:
-    :data:`REPORT_SCHEMA`.
+    (handling, reason), from the catalog) overrides the default handling. ``subject`` (person,
+    entity or none) decides whether quasi-identifiers are sought (people only; declared
+    ``quasi_identifiers`` always count). Schema: :data:`REPORT_SCHEMA`.
     """
     overrides = dict(handling or {})
     wrong = {c: h for c, (h, _) in overrides.items() if h not in HANDLINGS}
@@ -234,31 +293,43 @@ def detect_pii(
         raise ValueError(f"unknown PII type in hints {bad}; use one of {', '.join(PII_TYPES)}")
     if sample_rows < 1:
         raise ValueError(f"sample_rows must be at least 1, got {sample_rows}")
+    if subject not in SUBJECTS:
+        raise ValueError(f"unknown subject {subject!r}; use one of {', '.join(SUBJECTS)}")
     on = partition_date or dt.date.today()
     sample = df.sample(sample_rows, seed=0) if df.height > sample_rows else df
-    quasi = set(quasi_identifiers)
+    declared = set(quasi_identifiers)
+    person = subject == "person"
+    columns = data_columns(df)
+    place = has_place(df, columns)
 
     rows = []
-    for column in data_columns(df):
-        kind, by, share, confidence, direct = _classify(sample[column], hints.get(column), on)
-        is_quasi = column in quasi or kind in QUASI_IDENTIFIER_TYPES or is_gender_like(column)
+    for column in columns:
+        found = _classify(sample[column], hints.get(column), on, person)
+        qi_kind = None
+        if (person or column in declared) and found.kind is None and not found.note:
+            qi_kind = quasi_type(sample[column], place)
+        if qi_kind is not None:
+            found = _Finding(qi_kind, "name+pattern", None, 1.0, False)
+        hinted_quasi = hints.get(column) in QUASI_IDENTIFIER_TYPES  # declared: any subject
+        is_quasi = (
+            column in declared
+            or hinted_quasi
+            or (person and (found.kind in QUASI_IDENTIFIER_TYPES or qi_kind is not None))
+        )
         if column in overrides:
             chosen, reason = overrides[column]
             reason = f"catalog: {reason}" if reason else "catalog"
-        elif direct or kind == "other":
-            chosen, reason = "drop", "direct identifier" if direct else "declared personal data"
-        elif is_quasi:
-            chosen, reason = "generalize", "quasi-identifier: coarsened to protect k-anonymity"
         else:
-            chosen, reason = "keep", "no PII" if kind is None else "PII in few rows: kept, watched"
+            chosen, reason = _default_handling(found, is_quasi)
         rows.append(
             {
                 "column": column,
-                "pii_type": kind,
-                "detected_by": by,
-                "match_share": share,
-                "confidence": min(1.0, max(0.0, confidence)),
-                "direct_identifier": direct,
+                "pii_type": found.kind,
+                "detected_by": found.by,
+                "match_share": found.share,
+                "pii_shares": None if found.shares is None else json.dumps(found.shares),
+                "confidence": min(1.0, max(0.0, found.confidence)),
+                "direct_identifier": found.direct,
                 "quasi_identifier": is_quasi,
                 "handling": chosen,
                 "handling_reason": reason,
@@ -267,11 +338,20 @@ def detect_pii(
     return pl.DataFrame(rows, schema=REPORT_SCHEMA)
 
 
+def personal(report: pl.DataFrame) -> pl.Expr:
+    """Rows of a report about personal data: a PII type, a direct or a quasi-identifier."""
+    flags = pl.col("pii_type").is_not_null() | pl.col("direct_identifier").fill_null(False)
+    if "quasi_identifier" in report.columns:
+        flags = flags | pl.col("quasi_identifier").fill_null(False)
+    return flags & (pl.col("column") != "*")
+
+
 def handled_columns(report: pl.DataFrame, allow: Sequence[str]) -> list[str]:
-    """PII columns of a report whose handling is not in ``allow``: what a derived table must
-    not hold as is (``allow=("keep",)`` for synthesis; features also allow tokenize/generalize)."""
-    pii = pl.col("pii_type").is_not_null() | pl.col("direct_identifier").fill_null(False)
-    return report.filter(pii & ~pl.col("handling").is_in(list(allow)))["column"].to_list()
+    """Personal-data columns of a report whose handling is not in ``allow``: what a derived
+    table must not hold (``allow=("keep",)`` for raw copies; features also allow tokenize,
+    generalize and redact, samples generalize: see ``privacy.handling``)."""
+    wanted = personal(report) & ~pl.col("handling").is_in(list(allow))
+    return report.filter(wanted)["column"].to_list()
 
 
 def pii_columns(report: pl.DataFrame) -> list[str]:

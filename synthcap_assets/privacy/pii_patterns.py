@@ -41,7 +41,7 @@ SSN_IN_TEXT = re.compile(rf"(?<![\d-]){_SSN}(?![\d-])")
 
 _CARD = r"\d(?:[ -]?\d){12,18}"
 CARD_RE = re.compile(rf"^{_CARD}$")
-CARD_IN_TEXT = re.compile(rf"(?<![\d-]){_CARD}(?![\d-])")
+CARD_IN_TEXT = re.compile(rf"(?<![\dA-Za-z-]){_CARD}(?![\dA-Za-z-])")
 
 _IBAN = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}"
 IBAN_RE = re.compile(rf"^{_IBAN}$")
@@ -147,6 +147,25 @@ def _libphonenumber_possible(text: str) -> bool:
     return phonenumbers.is_possible_number(number)
 
 
+_STREET_WORD = re.compile(
+    r"\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|court|ct|way|place|pl|"
+    r"terrace|parkway|pkwy|square|sq|highway|hwy|streets|avenues|roads|rue|calle|via|"
+    r"straße|strasse|str|allee|weg|gasse|platz|vej|gata|gate|vei)\b\.?"
+    r"|[^\W\d_](?:straße|strasse|allee|weg|gasse|platz|vej|gata|gate|vei)\b",
+    re.IGNORECASE,
+)
+_HOUSE_NUMBER = re.compile(r"^\s*\d{1,6}[A-Za-z]?\s+[^\W\d_]")
+
+
+def address_valid(s: str) -> bool:
+    """A street address: a house number before a word, a street word (St, Ave, Straße ...),
+    or several parts (lines or commas) of which one holds a number ("Storgatan 64\n35938 X")."""
+    if _HOUSE_NUMBER.match(s) is not None or _STREET_WORD.search(s) is not None:
+        return True
+    parts = [p for p in re.split(r"[\n,]", s) if p.strip()]
+    return len(parts) >= 2 and any(ch.isdigit() for ch in s)
+
+
 def zip_valid(s: str) -> bool:
     return ZIP_RE.match(s.strip()) is not None
 
@@ -199,15 +218,17 @@ def _finds_phone(text: str) -> bool:
     return any(phone_valid(m.group(0)) for m in PHONE_IN_TEXT.finditer(text))
 
 
-_HONORIFIC_NAME = re.compile(
-    r"\b(?:(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?|[Mm]y name is|[Tt]his is)\s+[A-Z][a-z]+"
-    r"(?:[ -][A-Z][a-z]+)?\b"
+# A capitalised name word ending in lowercase: "Tom", "DeAndre", "O'Brien", "José".
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ'’]*[a-zß-öø-ÿ]"
+HONORIFIC_NAME = re.compile(
+    r"\b(?P<cue>(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof)\.?|[Mm]y name is|[Tt]his is)\s+"
+    rf"(?P<name>{_NAME_WORD}(?:[ -]{_NAME_WORD})?)(?![\w'’])"
 )
-_STREET_ADDRESS = re.compile(
+STREET_ADDRESS = re.compile(
     r"\b\d{1,6}\s+(?:[A-Z][A-Za-z]+\s+){1,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
     r"Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Square|Sq)\b"
 )
-_BIRTH_DATE_IN_TEXT = re.compile(
+BIRTH_DATE_IN_TEXT = re.compile(
     r"\b(?:born|dob|d\.o\.b\.|date of birth|birthday)\b[\s:,-]*(?:on\s+|is\s+)?"
     r"(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
     r"|[A-Z][a-z]+ \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]+ \d{4})",
@@ -217,24 +238,32 @@ _BIRTH_DATE_IN_TEXT = re.compile(
 _NOT_NAMES = frozenset({"The", "This", "That", "It", "My", "Your", "Our", "A", "An", "Not"})
 
 
+def is_cued_name(match: re.Match[str]) -> bool:
+    """Whether an :data:`HONORIFIC_NAME` match names someone (not "This is The ...")."""
+    return match.group("name").split()[0].split("-")[0] not in _NOT_NAMES
+
+
 def _finds_name(text: str) -> bool:
-    for match in _HONORIFIC_NAME.finditer(text):
-        if match.group(0).split()[-1].split("-")[0] not in _NOT_NAMES:
-            return True
-    return False
+    return any(is_cued_name(match) for match in HONORIFIC_NAME.finditer(text))
+
+
+def _finds_card(text: str) -> bool:
+    """A Luhn-valid digit run that is not part of a valid IBAN (whose digits pass 1 in 10)."""
+    text = IBAN_IN_TEXT.sub(lambda m: " " if iban_valid(m.group(0)) else m.group(0), text)
+    return any(luhn_valid(m.group(0)) for m in CARD_IN_TEXT.finditer(text))
 
 
 # Recognisers for PII embedded anywhere inside free text.
 TEXT_FINDERS: dict[str, Callable[[str], bool]] = {
     "email": lambda text: "@" in text and _finds(EMAIL_IN_TEXT, email_valid)(text),
     "phone": _finds_phone,
-    "card_number": _finds(CARD_IN_TEXT, luhn_valid),
+    "card_number": _finds_card,
     "national_id": _finds(SSN_IN_TEXT, ssn_valid),
     "ip_address": _finds_ip,
     "iban": _finds(IBAN_IN_TEXT, iban_valid),
     "person_name": _finds_name,
-    "address": lambda text: _STREET_ADDRESS.search(text) is not None,
-    "birth_date": lambda text: _BIRTH_DATE_IN_TEXT.search(text) is not None,
+    "address": lambda text: STREET_ADDRESS.search(text) is not None,
+    "birth_date": lambda text: BIRTH_DATE_IN_TEXT.search(text) is not None,
 }
 
 
@@ -260,19 +289,19 @@ _PERSON_NAMES = frozenset(
 )
 # "ip_address", "email_address" etc. are found by their values, not as street addresses.
 _NOT_STREET = frozenset({"ip", "email", "mail", "mac", "wallet", "web", "url", "ipv4", "ipv6"})
-_GENDER_TOKENS = frozenset({"gender", "sex"})
 # "birth_place", "birth_weight" ... are about a birth but are not a date of birth.
 _NOT_BIRTH_DATE = frozenset({"place", "city", "country", "weight", "order", "rank", "name"})
 
 
-def _tokens(column: str) -> list[str]:
+def column_tokens(column: str) -> list[str]:
+    """Lowercase word tokens of a column name: "PickupZone" -> ["pickup", "zone"]."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", column)
     return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
 
 
 def name_suggests(column: str) -> str | None:
     """The PII type a column name alone suggests (names, addresses, zip codes, birth dates)."""
-    tokens = _tokens(column)
+    tokens = column_tokens(column)
     joined = "_".join(tokens)
     births = any("birth" in t for t in tokens) or "dob" in tokens or "born" in tokens
     if births and not _NOT_BIRTH_DATE & set(tokens):
@@ -284,7 +313,3 @@ def name_suggests(column: str) -> str | None:
     if joined in _PERSON_NAMES:
         return "person_name"
     return None
-
-
-def is_gender_like(column: str) -> bool:
-    return bool(_GENDER_TOKENS & set(_tokens(column)))

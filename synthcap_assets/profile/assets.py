@@ -7,15 +7,14 @@ import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import as_report_rows
-from synthcap_assets.kernels.drift import DriftThresholds
 from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
 from synthcap_assets.metadata import written_metadata
 from synthcap_assets.partitions import previous_day_mapping, source_and_day, source_date_partitions
-from synthcap_assets.profile.drift import drift_against_profile, drift_summary
+from synthcap_assets.profile.drift import drift_between, drift_summary, drift_thresholds
 from synthcap_assets.profile.stats import profile_frame, profile_summary
 from synthcap_assets.profile.timeseries import timeseries_profile
-from synthcap_assets.reads import captured_rows, report_rows
-from synthcap_resources.catalog import CatalogResource, Domain, DriftSpec
+from synthcap_assets.reads import MissingUpstreamError, captured_rows, report_rows
+from synthcap_resources.catalog import CatalogResource, Domain
 from synthcap_resources.lakehouse import LakehouseResource, report_table
 
 PROFILE = "profile"
@@ -65,25 +64,26 @@ def _no_reference(source: str, day: dt.date) -> pl.DataFrame:
         {
             "column": ["*"],
             "kind": ["no_reference"],
-            "detail": [f"no reference: {source} has no profile for {day - dt.timedelta(days=1)}"],
+            "detail": [
+                f"no reference: {source} has no captured rows for {day - dt.timedelta(days=1)}"
+            ],
         }
     )
 
 
-def drift_thresholds(spec: DriftSpec) -> DriftThresholds:
-    """The kernels' thresholds from a source's ``drift`` block."""
-    return DriftThresholds(
-        small_reference_max=spec.small_reference_max,
-        ks_pvalue=spec.ks_pvalue,
-        chisquare_pvalue=spec.chisquare_pvalue,
-        wasserstein=spec.wasserstein,
-        jensenshannon=spec.jensenshannon,
-        psi=spec.psi_threshold,
-    )
+def _previous_rows(lakehouse: LakehouseResource, source: str, day: dt.date) -> pl.DataFrame | None:
+    """The previous day's captured rows of ``source``, or None when that day was not captured."""
+    try:
+        return captured_rows(lakehouse, source, day - dt.timedelta(days=1))
+    except MissingUpstreamError:
+        return None
 
 
 @dg.asset(
     partitions_def=source_date_partitions,
+    # The previous day's profile stands for the previous day's capture having landed and
+    # passed its gates (raw_capture cannot be a dependency twice, on two mappings); the rows
+    # compared are both days' raw_capture rows, each read recorded in the lineage.
     deps=[raw_capture, dg.AssetDep(profile, partition_mapping=previous_day_mapping)],
     group_name="profile",
     kinds={"delta", "polars"},
@@ -92,20 +92,21 @@ def drift_thresholds(spec: DriftSpec) -> DriftThresholds:
 def drift_report(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    """Drift of the day's capture against the previous day's profile of the same source, per
-    column: KS, PSI, Wasserstein, Jensen-Shannon (numeric) or chi-square, PSI, Jensen-Shannon
-    (categorical), the deciding method by reference size, and whether the column drifted; the
-    first day says it has no reference."""
+    """Drift of the day's captured rows against the previous day's captured rows of the same
+    source, per column, computed from the rows: KS, Wasserstein ÷ std, PSI, Jensen–Shannon
+    (numeric) or chi-square, PSI, Jensen–Shannon over the top values plus "other values"
+    (categorical), no distribution test for identifier-like columns; the deciding method by
+    reference size, and whether the column drifted; the first day says it has no reference."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
-    reference = report_rows(lakehouse, PROFILE, source, day - dt.timedelta(days=1), required=False)
+    reference = _previous_rows(lakehouse, source, day)
     if reference is None:
         drift = _no_reference(source, day)
         summary: dict = {"reference": "none", "columns_drifted": 0}
     else:
-        drift = drift_against_profile(
+        drift = drift_between(
             captured_rows(lakehouse, source, day),
-            reference.drop("source", "date"),
+            reference,
             thresholds=drift_thresholds(spec.drift),
             method=spec.drift.method,
         )

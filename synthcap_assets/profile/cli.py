@@ -2,6 +2,8 @@
 
 Reads the stored day profiles (``reports/profile``) of the source between two dates, merges
 them (``profile.merge``) and prints the range's statistics; the raw rows are never read.
+Statistics are float64 (the merge runs in float64 on the CPU); date and datetime columns show
+their mean, min, max and median as dates and their standard deviation in days.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from synthcap_assets.profile.merge import merge_profiles
 from synthcap_resources.lakehouse import LakehouseResource, lake_root, report_table
 
 SHOWN = ["column", "semantic_type", "count", "nulls", "distinct", "mean", "std", "min", "max"]
+EPOCH = dt.date(1970, 1, 1)
+_US_PER_DAY = 86_400_000_000
 
 
 class RangeProfileError(RuntimeError):
@@ -45,6 +49,31 @@ def range_profile(
     return merge_profiles(per_day), days
 
 
+def epoch_days_text(days: float, dtype: str) -> str:
+    """A profile's number for a date or datetime column (days since 1970-01-01, see
+    ``stats.numeric_values``) as ISO text: a date for a whole day of a date column, else a
+    date and time to the second (to the microsecond when it has a fraction of a second)."""
+    micros = round(days * _US_PER_DAY)
+    if dtype == "Date" and micros % _US_PER_DAY == 0:
+        return (EPOCH + dt.timedelta(days=micros // _US_PER_DAY)).isoformat()
+    moment = dt.datetime.combine(EPOCH, dt.time()) + dt.timedelta(microseconds=micros)
+    return moment.isoformat(sep=" ", timespec="microseconds" if micros % 1_000_000 else "seconds")
+
+
+def shown_row(row: dict[str, object], dtype: str) -> dict[str, object]:
+    """``row`` of the shown statistics with a date or datetime column's location statistics
+    as dates and its spread as a number of days."""
+    if not (dtype == "Date" or dtype.startswith("Datetime")):
+        return row
+    out = dict(row)
+    for key in ("mean", "min", "max", "median"):
+        if out[key] is not None:
+            out[key] = epoch_days_text(float(out[key]), dtype)
+    if out["std"] is not None:
+        out["std"] = f"{out['std']:.6g} days"
+    return out
+
+
 def cmd_profile(args: argparse.Namespace, console: Console) -> int:
     lakehouse = LakehouseResource(root=args.lake or lake_root())
     try:
@@ -57,13 +86,20 @@ def cmd_profile(args: argparse.Namespace, console: Console) -> int:
         pl.col("quantiles").list.get(50, null_on_oob=True).alias("median"),
         pl.col("top_values").list.head(3).list.join(", ").alias("top_values"),
     )
+    rows = [
+        shown_row(row, dtype)
+        for row, dtype in zip(shown.to_dicts(), merged["dtype"].to_list(), strict=True)
+    ]
     if args.format == "json":
-        sys.stdout.write(json.dumps(shown.to_dicts(), default=str, indent=2) + "\n")
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     table = Table(*shown.columns, title=f"{args.source}: {len(days)} day profiles merged")
-    for row in shown.iter_rows():
+    for row in rows:
         table.add_row(
-            *("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v) for v in row)
+            *(
+                "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+                for v in row.values()
+            )
         )
     console.print(table)
     return 0

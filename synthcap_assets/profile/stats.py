@@ -1,9 +1,10 @@
 """Statistical profile of a captured frame: one row per data column.
 
 Each row holds counts, moments, 101 quantiles, an equal-width histogram, outlier counts and
-the most frequent values, enough for the next day's drift check to compare against without the
-old rows, plus the column's mergeable kernel state (``state``) so that day profiles merge into
-range profiles. polars only selects, cleans and codes columns; the maths is the JAX kernels'.
+the most frequent values, plus the column's mergeable kernel state (``state``) so that day
+profiles merge into range profiles (drift is computed from both days' rows, not from these
+summaries: see ``profile/drift.py``). polars only selects, cleans and codes columns; the
+maths is the JAX kernels'.
 
 Conventions: numbers are float64; dates and datetimes become days since 1970-01-01 (UTC) and
 booleans 0/1. Float NaN and +/-inf count as nulls, because neither has a place on the number

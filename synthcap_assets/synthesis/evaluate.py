@@ -34,17 +34,18 @@ from scipy.stats import rankdata
 
 from synthcap_assets.kernels.distances import nearest_distances
 from synthcap_assets.synthesis.utility import (
+    PAIR_METRICS,
+    PAIR_SEPARATOR,
     SHAPES_SCHEMA,
     UtilityError,
     _finite_floats,
     _is_continuous,
     column_shapes,
+    column_shapes_score,
+    pair_trends_score,
 )
 
 TABLE = "*"
-PAIR_SEPARATOR = "|"
-SHAPE_METRICS = ("ks_complement", "tv_complement")
-PAIR_METRICS = ("correlation_similarity", "contingency_similarity")
 PRIVACY_METRICS = ("dcr_ratio", "exact_match_share", "mia_auc")
 DECILES = np.linspace(0.1, 0.9, 9)
 
@@ -213,15 +214,20 @@ def evaluate(
     )
 
 
-def summary(evaluation: pl.DataFrame) -> dict[str, float | None]:
-    """Headline numbers: mean column-shape score, mean pair-trend score, and each privacy
-    metric (``None`` when absent)."""
+def summary(
+    evaluation: pl.DataFrame, columns: Sequence[str] | None = None
+) -> dict[str, float | None]:
+    """Headline numbers: mean column-shape score, mean pair-trend score (with ``columns``, every
+    source column counted: :mod:`.utility`), and each privacy metric (``None`` when absent)."""
 
     def mean(metrics: Sequence[str]) -> float | None:
         scores = evaluation.filter(pl.col("metric").is_in(list(metrics)))["score"]
         return None if scores.is_empty() else float(scores.mean())
 
-    out = {"column_shapes": mean(SHAPE_METRICS), "pair_trends": mean(PAIR_METRICS)}
+    out = {
+        "column_shapes": column_shapes_score(evaluation, columns),
+        "pair_trends": pair_trends_score(evaluation, columns),
+    }
     for metric in PRIVACY_METRICS:
         out[metric] = mean([metric])
     return out

@@ -1,12 +1,27 @@
-"""The privacy-budget ledger: every DP synthesis spends epsilon from its source's budget.
+"""The privacy-budget ledger: every release of private information spends epsilon from its
+source's budget, and is recorded *before* its noisy value is drawn (write-ahead).
 
-The ledger is an append-only Delta table (``audit/privacy_budget``), one row per spend: source,
-partition day, Dagster run, asset, epsilon, delta, the zCDP ``rho`` actually spent (domain
-measurement included) and the time. A source's spent budget is the sum of its rows' epsilons
-(basic sequential composition: each synthesis reads the source's rows again, and days of the
-same source may hold the same people, so nothing is assumed disjoint). Re-materializing a
-partition spends again: its noise is fresh, so it is a new release.
+The ledger is an append-only Delta table (``audit/privacy_budget``), one row per release: source,
+partition day, Dagster run, asset, ``release`` (what was released: ``domain: ranges``,
+``domain: first zoom``, ``domain: zoom, categories and nulls``, ``fit: mst`` / ``fit: aim``),
+epsilon, delta, the zCDP ``rho`` of that release and the time. Rows written before releases were
+recorded one by one hold a whole synthesis and no ``release``. A source's spent budget is the
+sum of its rows' epsilons (basic sequential composition: each synthesis reads the source's rows
+again, and days of the same source may hold the same people, so nothing is assumed disjoint).
+Re-materializing a partition spends again: its noise is fresh, so it is a new release.
 
+Shares. A synthesis at ``(epsilon, delta)`` runs in zCDP with ``rho = cdp_rho(epsilon, delta /
+2)`` (:mod:`.synthesize`); its releases (the domain measurements of :mod:`.dp_domain` and the
+synthesizer's fit) split that ``rho``, and each is booked at the same fraction of ``epsilon`` and
+``delta`` as of ``rho``: ``epsilon_i = epsilon * rho_i / rho``. The shares add up to the
+synthesis's epsilon when everything runs; a synthesis that fails after its domain measurements
+has booked exactly their share. (Alone, a release of ``rho_i`` implies a larger epsilon than its
+proportional share, since the conversion is concave; the ledger books the share, so that a
+source's spend is the sum of what each completed synthesis was granted.)
+
+:func:`release_recorder` is the write-ahead hook handed to ``synthesize(on_release=...)``: each
+call checks the budget and appends its row at once, and refuses (raises
+:class:`BudgetExceededError`, nothing written, nothing released) when the release does not fit.
 :func:`decide` is pure; :func:`read_ledger` and :func:`record_spend` go through the lakehouse
 resource. The check before synthesis and the spend inside it are two steps, so two runs of one
 source started at the same instant could both pass the check; the schedules run one partition
@@ -16,10 +31,13 @@ per source at a time, and the spend is still recorded by both.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
+from synthcap_assets.synthesis.engine import cdp_rho_of
+from synthcap_resources.catalog import PrivacySpec
 from synthcap_resources.lakehouse import LakehouseResource
 
 LEDGER_TABLE = "audit/privacy_budget"
@@ -35,7 +53,9 @@ LEDGER_SCHEMA = {
     "rho": pl.Float64,
     "rho_preprocess": pl.Float64,
     "spent_at": pl.Datetime("us", "UTC"),
+    "release": pl.String,
 }
+DOMAIN_PREFIX = "domain"
 
 
 class BudgetExceededError(RuntimeError):
@@ -90,8 +110,18 @@ def decide(
     if rows is not None and day is not None:
         rows = rows.filter(pl.col("date") == day)
     spent = 0.0 if rows is None or rows.height == 0 else float(rows["epsilon"].sum())
-    count = 0 if rows is None else rows.height
+    count = 0 if rows is None else _syntheses(rows)
     return BudgetDecision(source, float(budget), spent, float(epsilon), count)
+
+
+def _syntheses(rows: pl.DataFrame) -> int:
+    """Syntheses in ``rows``: a row without ``release`` is one; rows with one are counted by
+    run and day (one synthesis books several releases)."""
+    if "release" not in rows.columns:
+        return rows.height
+    whole = rows.filter(pl.col("release").is_null()).height
+    parts = rows.filter(pl.col("release").is_not_null()).select("run_id", "date").unique()
+    return whole + parts.height
 
 
 def spend_row(
@@ -106,6 +136,7 @@ def spend_row(
     run_id: str,
     asset: str = "synthetic_sample",
     at: dt.datetime | None = None,
+    release: str | None = None,
 ) -> pl.DataFrame:
     """One ledger row (schema :data:`LEDGER_SCHEMA`)."""
     row = {
@@ -119,6 +150,7 @@ def spend_row(
         "rho": float(rho),
         "rho_preprocess": float(rho_preprocess),
         "spent_at": at or dt.datetime.now(dt.UTC),
+        "release": release,
     }
     return pl.DataFrame([row], schema=LEDGER_SCHEMA)
 
@@ -142,3 +174,42 @@ def record_spend(
         )
     lakehouse.append(LEDGER_TABLE, row)
     return decision
+
+
+def release_recorder(
+    lakehouse: LakehouseResource,
+    source: str,
+    day: dt.date,
+    privacy: PrivacySpec,
+    run_id: str,
+    asset: str = "synthetic_sample",
+) -> Callable[[str, float], None]:
+    """The write-ahead hook for ``synthesize(on_release=...)``: each call ``(what, epsilon)``
+    appends one ledger row for that release (module docs: its epsilon share, the same share of
+    ``delta`` and of the synthesis's ``rho``) before the release happens, or raises
+    :class:`BudgetExceededError` (nothing written) when it does not fit the budget."""
+    rho = cdp_rho_of(float(privacy.epsilon), privacy.delta / 2)
+    per_partition = privacy.budget_scope == "partition"
+
+    def record(what: str, epsilon: float) -> None:
+        share = float(epsilon) / float(privacy.epsilon)
+        row = spend_row(
+            source,
+            day,
+            epsilon=epsilon,
+            delta=privacy.delta * share,
+            rho=rho * share,
+            rho_preprocess=rho * share if what.startswith(DOMAIN_PREFIX) else 0.0,
+            synthesizer=privacy.synthesizer,
+            run_id=run_id,
+            asset=asset,
+            release=what,
+        )
+        try:
+            record_spend(lakehouse, row, privacy.budget, per_partition=per_partition)
+        except BudgetExceededError as exc:
+            raise BudgetExceededError(
+                f"source {source!r}, partition {day}: release {what!r} refused: {exc}"
+            ) from exc
+
+    return record

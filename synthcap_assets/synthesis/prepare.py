@@ -5,7 +5,10 @@ MST and AIM model a table as a grid of discrete cells, so every column must beco
 categories therefore come from the day's statistical profile, not from the rows:
 
 - numeric and datetime columns: ``bins`` quantile bins, edges taken from the profile's
-  quantiles (duplicates removed, so a column with few distinct values gets fewer bins);
+  quantiles (repeats removed, so a column with few distinct values gets fewer bins; a value
+  holding a bin's share of the rows or more, such as the zeros of an amount, becomes a bin
+  of its own); decoded uniformly inside the bin, so every value stays in the profile's range,
+  dates and datetimes included (datetimes keep their time of day);
 - categorical and boolean columns: the profile's top values, in profile order, plus an
   ``"__other__"`` code when the column has more distinct values than that;
 - nulls: one extra code, last, when the column has any;
@@ -30,7 +33,7 @@ import polars as pl
 from synthcap_assets.columns import data_columns
 
 OTHER = "__other__"
-DEFAULT_BINS = 8
+DEFAULT_BINS = 12
 DEFAULT_MAX_COLUMNS = 6
 DEFAULT_MAX_CATEGORIES = 10
 CONTINUOUS_TYPES = ("numeric", "datetime")
@@ -40,6 +43,11 @@ DROP_REASONS = {
     "identifier": "identifier: unique per row, synthesizing it would copy or invent keys",
     "empty": "empty: every value is null",
 }
+KEEP_RULE = (
+    "kept privacy.targets first (in catalog order), then non-constant columns, then the lowest "
+    "null share (to 0.1), numbers and categories before dates and times, the fewest codes "
+    "(less noise per cell), the catalog's column order"
+)
 _US_PER_DAY = 86_400_000_000
 _PROFILE_COLUMNS = ("column", "semantic_type", "nulls", "distinct", "quantiles", "top_values")
 
@@ -115,16 +123,22 @@ def _as_strings(series: pl.Series) -> pl.Series:
 
 
 def bin_edges(quantiles: Sequence[float], bins: int) -> tuple[float, ...]:
-    """Edges of ``bins`` equal-frequency bins from 101 profile quantiles, duplicates removed.
+    """Edges of ``bins`` equal-frequency bins from 101 profile quantiles. A value picked twice
+    in a row holds at least a bin's share of the rows: it becomes a bin of its own, ``(v, v)``
+    (an atom, e.g. the zeros of a zero-inflated amount); other repeats are removed.
 
     A constant column gets the single degenerate bin ``(v, v)``.
     """
     qs = [q for q in quantiles if q is not None and math.isfinite(q)]
     if len(qs) != len(quantiles) or not qs:
         raise EncodingError("profile quantiles are missing or not finite; re-run the profile")
-    picks = [qs[round(i * (len(qs) - 1) / bins)] for i in range(bins + 1)]
-    edges = tuple(sorted(set(picks)))
-    return edges if len(edges) > 1 else (edges[0], edges[0])
+    picks = sorted(qs[round(i * (len(qs) - 1) / bins)] for i in range(bins + 1))
+    edges: list[float] = []
+    for value in picks:
+        if edges and value == edges[-1] and len(edges) >= 2 and edges[-2] == value:
+            continue
+        edges.append(value)
+    return tuple(edges) if len(edges) > 1 else (edges[0], edges[0])
 
 
 def _binned(series: pl.Series, row: dict, bins: int) -> tuple[ColumnCodec, np.ndarray]:
@@ -133,6 +147,9 @@ def _binned(series: pl.Series, row: dict, bins: int) -> tuple[ColumnCodec, np.nd
     values = days.fill_null(np.nan).to_numpy()
     n_bins = len(edges) - 1
     codes = np.searchsorted(np.asarray(edges[1:-1]), values, side="right")
+    for i in range(n_bins):
+        if edges[i] == edges[i + 1]:
+            codes[values == edges[i]] = i  # an atom's value goes to its own bin
     # The domain comes from the (private) profile only: a null the profile did not announce
     # goes to the first bin rather than revealing itself through a new code.
     null_code = n_bins if (row["nulls"] or 0) > 0 else None
@@ -211,12 +228,13 @@ def encode(
     bins: int = DEFAULT_BINS,
     max_columns: int = DEFAULT_MAX_COLUMNS,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
+    targets: Sequence[str] = (),
 ) -> Encoding:
     """Encode the data columns of ``df`` (capture metadata ignored) using ``profile``'s rows.
 
-    When more than ``max_columns`` columns are usable, the kept ones are chosen by: non-constant
-    first, then lowest null share, then fewest codes (cheaper marginals, so less noise per cell),
-    then original order; the rest are dropped with that reason.
+    When more than ``max_columns`` columns are usable, the kept ones are chosen by
+    :data:`KEEP_RULE`; the rest are dropped with that reason. A categorical column whose
+    profile released no value at all (only "other" would be left) is dropped too.
     """
     if bins < 1 or max_columns < 1 or max_categories < 1:
         raise EncodingError(
@@ -225,6 +243,7 @@ def encode(
         )
     rows = _check_profile(profile)
     excluded = set(exclude)
+    order = {name: i for i, name in enumerate(targets)}
     dropped: dict[str, str] = {}
     candidates: list[tuple[ColumnCodec, np.ndarray, tuple]] = []
     for index, name in enumerate(data_columns(df)):
@@ -237,7 +256,9 @@ def encode(
         elif semantic in DROP_REASONS:
             dropped[name] = DROP_REASONS[semantic]
         elif semantic in CONTINUOUS_TYPES and row["quantiles"] is None:
-            dropped[name] = "no quantiles in the profile to bin by"
+            dropped[name] = "no range in the profile to bin by"
+        elif semantic in CATEGORICAL_TYPES and row["top_values"] == [] and row["distinct"]:
+            dropped[name] = "no category released: every value would be the placeholder"
         elif semantic in CONTINUOUS_TYPES or semantic in CATEGORICAL_TYPES:
             series = df.get_column(name)
             try:
@@ -249,17 +270,21 @@ def encode(
                 dropped[name] = f"cannot encode: {exc}"
                 continue
             total = (row.get("count") or 0) + (row["nulls"] or 0)
-            null_share = (row["nulls"] or 0) / total if total else 0.0
-            rank = ((row["distinct"] or 0) <= 1, null_share, codec.cardinality, index)
+            null_share = round((row["nulls"] or 0) / total, 1) if total else 0.0
+            rank = (
+                order.get(name, len(order)),
+                (row["distinct"] or 0) <= 1 or codec.cardinality <= 1,
+                null_share,
+                semantic == "datetime",
+                codec.cardinality,
+                index,
+            )
             candidates.append((codec, codes, rank))
         else:
             dropped[name] = f"unknown semantic type {semantic!r} in the profile"
     candidates.sort(key=lambda item: item[2])
     for codec, _, _ in candidates[max_columns:]:
-        dropped[codec.column] = (
-            f"over max_columns={max_columns}: kept the non-constant columns with the lowest "
-            "null share and fewest codes"
-        )
+        dropped[codec.column] = f"over max_columns={max_columns}: {KEEP_RULE}"
     kept = sorted(candidates[:max_columns], key=lambda item: item[2][-1])
     codes = pl.DataFrame(
         {codec.column: pl.Series(codes, dtype=pl.Int32) for codec, codes, _ in kept},

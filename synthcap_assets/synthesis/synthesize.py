@@ -1,8 +1,9 @@
 """Differentially private synthetic samples with smartnoise-synth (MST or AIM).
 
-The frame is encoded to small integer codes with the profile's bins and categories
-(:mod:`synthcap_assets.synthesis.prepare`), a marginal-based synthesizer is fitted to the codes
-at the caller's epsilon, a sample is drawn and decoded back to the columns' own types.
+The frame is encoded to small integer codes with privately measured bins and categories
+(:mod:`.dp_domain`, :mod:`.prepare`), a marginal-based synthesizer is fitted to the codes at the
+caller's epsilon, a sample is drawn, decoded back to the columns' own types and held to the
+declared constraints by rejection (:mod:`.constraints`).
 
 The fitting pieces (and how and why they differ from smartnoise-synth's own) are in
 :mod:`synthcap_assets.synthesis.engine`.
@@ -12,8 +13,14 @@ half of ``delta`` converts zCDP to approximate DP (``rho = cdp_rho(epsilon, delt
 conversion MST and AIM use), the other half covers the category values the private domain
 releases (:mod:`.dp_domain`). Up to ``preprocess_share`` of ``rho`` measures the domain
 (ranges, categories, null codes; less when the catalog declares it); the rest goes to the
-synthesizer, handed over as ``rho`` directly (both MST and AIM account in zCDP), so the two
-parts compose exactly to the source's epsilon.
+synthesizer, handed over as ``rho`` directly (both MST and AIM account in zCDP), so the parts
+compose exactly to the source's epsilon. Every release is announced to ``on_release(what,
+epsilon_share)`` before its noise is drawn, its share being ``epsilon * rho_i / rho``
+(:mod:`.ledger`); a refusal raised there stops the synthesis before the release.
+
+Refusals and failures raise :class:`SynthesisError` with structured attributes (the short
+``reason``, the ``dropped`` columns with why, the ``actions`` that would change the outcome and
+the ``spent_epsilon`` already released), so that readiness can say why and what to do.
 """
 
 from __future__ import annotations
@@ -24,14 +31,20 @@ import math
 import numbers
 import time
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
 from synthcap_assets.columns import without_meta
+from synthcap_assets.quality.rules import Rule
+from synthcap_assets.synthesis.constraints import (
+    ConstraintError,
+    constrained_sample,
+    parse_constraints,
+)
 from synthcap_assets.synthesis.dp_domain import DomainError, private_profile
 from synthcap_assets.synthesis.engine import (
     AIM_OPTIONS,
@@ -47,17 +60,40 @@ from synthcap_assets.synthesis.prepare import (
     decode,
     encode,
 )
+from synthcap_assets.synthesis.shortfall import explain, rows_needed
 
 SYNTHESIZERS = ("mst", "aim")
 MIN_ROWS = 10
 MIN_COLUMNS = 2
 DEFAULT_DELTA = 1e-9
-DEFAULT_PREPROCESS_SHARE = 0.1
+DEFAULT_PREPROCESS_SHARE = 0.3
 DECLARED_CATEGORY_CAP = 64
+
+OnRelease = Callable[[str, float], None]
 
 
 class SynthesisError(ValueError):
-    """The frame cannot be synthesized as asked; the message says what to change."""
+    """The frame cannot be synthesized as asked; the message says what to change.
+
+    Structured, for readiness: ``reason`` (the short cause), ``dropped`` (column -> why it was
+    left out), ``actions`` (what would change the outcome) and ``spent_epsilon`` (epsilon
+    released before the failure, already reported to ``on_release``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        dropped: Mapping[str, str] | None = None,
+        actions: Sequence[str] = (),
+        spent_epsilon: float = 0.0,
+    ) -> None:
+        super().__init__(message)
+        self.reason: str = reason or message
+        self.dropped: dict[str, str] = dict(dropped or {})
+        self.actions: list[str] = list(actions)
+        self.spent_epsilon: float = float(spent_epsilon)
 
 
 @dataclass(frozen=True)
@@ -66,6 +102,10 @@ class SynthesisResult:
 
     ``columns`` are the synthesized columns (the sample's columns, in order), ``dropped`` maps each
     left-out data column to the reason, ``fit_seconds`` is the wall time of fitting and sampling.
+    ``ranges`` holds each continuous column's measured range (days since 1970 for dates and
+    times); every sample value lies inside it. ``releases`` lists (what, epsilon) as reported to
+    ``on_release``; ``actions`` what would bring dropped columns back; ``acceptance`` the share
+    of drawn rows that met ``constraints``.
     """
 
     sample: pl.DataFrame
@@ -79,6 +119,29 @@ class SynthesisResult:
     rho_preprocess: float = 0.0
     domain: dict[str, str] | None = None
     cardinalities: dict[str, int] | None = None
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    releases: list[tuple[str, float]] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    acceptance: float = 1.0
+
+
+class _Releases:
+    """Reports each release's share of epsilon (proportional to its share of ``rho``) before
+    its noise is drawn, and keeps the running total for refusals."""
+
+    def __init__(self, epsilon: float, rho: float, on_release: OnRelease | None) -> None:
+        self.epsilon, self.rho, self.on_release = epsilon, rho, on_release
+        self.done: list[tuple[str, float]] = []
+
+    def __call__(self, what: str, rho: float) -> None:
+        share = self.epsilon * rho / self.rho
+        if self.on_release is not None:
+            self.on_release(what, share)  # may refuse (budget): nothing is drawn then
+        self.done.append((what, share))
+
+    @property
+    def spent(self) -> float:
+        return float(sum(e for _, e in self.done))
 
 
 def synthesize(
@@ -94,8 +157,11 @@ def synthesize(
     max_columns: int = DEFAULT_MAX_COLUMNS,
     delta: float = DEFAULT_DELTA,
     preprocess_share: float = DEFAULT_PREPROCESS_SHARE,
-    bounds: dict[str, tuple[float, float]] | None = None,
-    categories: dict[str, list[str]] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
+    constraints: Sequence[str] = (),
+    targets: Sequence[str] = (),
+    on_release: OnRelease | None = None,
 ) -> SynthesisResult:
     """A DP synthetic sample of ``df``'s data columns (capture metadata ignored).
 
@@ -103,11 +169,13 @@ def synthesize(
     column's semantic type; bin edges, categories and null codes are measured privately from the
     rows with ``preprocess_share`` of the budget, unless ``bounds`` / ``categories`` (public,
     from the catalog) declare them. ``exclude`` columns (PII) and text/identifier/empty
-    columns are never synthesized; at most ``max_columns`` columns are kept, continuous ones
-    in ``bins`` quantile bins. ``rows`` defaults to ``len(df)``. ``seed`` fixes numpy's
+    columns are never synthesized; at most ``max_columns`` columns are kept (``targets``
+    first, :data:`~.prepare.KEEP_RULE`), continuous ones in ``bins`` quantile bins. Every
+    sample row meets ``constraints`` (:mod:`.constraints`). ``rows`` defaults to ``len(df)``.
+    ``on_release(what, epsilon)`` is called before each release of private information (write
+    ahead: :mod:`.ledger`); if it raises, nothing more is released. ``seed`` fixes numpy's
     choices (tree selection, sampling, decoding); the Gaussian noise comes from OpenDP's
-    cryptographic generator and cannot be seeded, so two runs give different samples. MST and
-    AIM do not use torch, so it is neither imported nor seeded.
+    cryptographic generator and cannot be seeded, so two runs give different samples.
     """
     if synthesizer not in SYNTHESIZERS:
         raise SynthesisError(
@@ -126,19 +194,28 @@ def synthesize(
     if frame.height < MIN_ROWS:
         raise SynthesisError(
             f"only {frame.height} rows: DP synthesis needs at least {MIN_ROWS}; capture more "
-            "rows (or several days together) before synthesizing this source"
+            "rows (or several days together) before synthesizing this source",
+            reason=f"too few rows: {frame.height}, at least {MIN_ROWS} needed",
+            actions=[f"capture at least {MIN_ROWS} rows (or synthesize several days together)"],
         )
+    try:  # a rule that does not parse is refused before anything is released
+        declared = parse_constraints(constraints, frame.columns, frame.columns)
+    except ConstraintError as exc:
+        raise SynthesisError(
+            str(exc), reason=str(exc), actions=["fix privacy.constraints"]
+        ) from exc
     rho = cdp_rho_of(float(epsilon), delta / 2)
-    rho_pre = preprocess_share * rho
+    releases = _Releases(float(epsilon), rho, on_release)
     try:
         private, cost = private_profile(
             frame,
             profile,
-            rho=rho_pre,
+            rho=preprocess_share * rho,
             delta=delta / 2,
             exclude=exclude,
             bounds=bounds,
             categories=categories,
+            on_measure=releases,
         )
         # The private profile already capped discovered categories; declared lists stay whole.
         encoding = encode(
@@ -148,40 +225,87 @@ def synthesize(
             bins=bins,
             max_columns=max_columns,
             max_categories=DECLARED_CATEGORY_CAP,
+            targets=targets,
         )
     except (EncodingError, DomainError) as exc:
-        raise SynthesisError(str(exc)) from exc
+        raise SynthesisError(str(exc), spent_epsilon=releases.spent) from exc
+    dropped, actions, needs = dict(encoding.dropped), [], []
+    for name, shortfall in cost.shortfalls.items():
+        if name in dropped:
+            why, todo = explain(name, shortfall, frame.height, epsilon, rho, delta / 2)
+            dropped[name] = why
+            actions += todo
+            needs.append(rows_needed(shortfall))
     if len(encoding.columns) < MIN_COLUMNS:
-        reasons = "; ".join(f"{c}: {r}" for c, r in encoding.dropped.items()) or "none"
-        raise SynthesisError(
-            f"only {len(encoding.columns)} usable column(s) {encoding.columns}: synthesis needs "
-            f"at least {MIN_COLUMNS} numeric, date or categorical columns (dropped: {reasons})"
-        )
+        raise _too_few_columns(encoding.columns, dropped, actions, needs, frame, epsilon, releases)
+    rules = [r for r in declared if all(c in encoding.columns for c in r.columns)]
     wanted = frame.height if rows is None else rows
     started = time.perf_counter()
-    codes = _fit_and_sample(encoding, synthesizer, rho - cost.rho, wanted, seed)
-    fit_seconds = time.perf_counter() - started
-    sample = decode(codes, encoding, np.random.default_rng(seed))
+    sample, acceptance = _fit_and_sample(
+        encoding, synthesizer, rho - cost.rho, wanted, seed, rules, releases, dropped
+    )
     return SynthesisResult(
         sample=sample,
         columns=encoding.columns,
-        dropped=dict(encoding.dropped),
+        dropped=dropped,
         synthesizer=synthesizer,
         epsilon=float(epsilon),
-        fit_seconds=fit_seconds,
+        fit_seconds=time.perf_counter() - started,
         delta=delta,
         rho=rho,
         rho_preprocess=cost.rho,
         domain=dict(cost.columns),
         cardinalities={name: codec.cardinality for name, codec in encoding.codecs.items()},
+        ranges={c: s for c, s in cost.spans.items() if c in encoding.codecs},
+        releases=list(releases.done),
+        actions=list(dict.fromkeys(actions)),
+        acceptance=acceptance,
+    )
+
+
+def _too_few_columns(
+    columns: list[str],
+    dropped: dict[str, str],
+    actions: list[str],
+    needs: list[int],
+    frame: pl.DataFrame,
+    epsilon: float,
+    releases: _Releases,
+) -> SynthesisError:
+    missing = MIN_COLUMNS - len(columns)
+    if len(needs) >= missing:
+        needed = sorted(needs)[missing - 1]
+        reason = f"too few rows for epsilon {epsilon:g}: {frame.height} rows, about {needed} needed"
+    else:
+        reason = (
+            f"only {len(columns)} usable column(s): a marginal synthesizer needs at least "
+            f"{MIN_COLUMNS} numeric, date or categorical columns (free text and identifiers "
+            "are not modelled)"
+        )
+        actions = actions + ["declare privacy.bounds / privacy.categories for hidden columns"]
+    listed = "; ".join(f"{c}: {r}" for c, r in dropped.items()) or "none"
+    return SynthesisError(
+        f"{reason}; usable columns {columns} (dropped: {listed})",
+        reason=reason,
+        dropped=dropped,
+        actions=list(dict.fromkeys(actions)),
+        spent_epsilon=releases.spent,
     )
 
 
 def _fit_and_sample(
-    encoding: Encoding, synthesizer: str, rho: float, rows: int, seed: int
-) -> pl.DataFrame:
+    encoding: Encoding,
+    synthesizer: str,
+    rho: float,
+    rows: int,
+    seed: int,
+    rules: Sequence[Rule],
+    releases: _Releases,
+    dropped: dict[str, str],
+) -> tuple[pl.DataFrame, float]:
+    rng = np.random.default_rng(seed)
     if rows == 0:
-        return encoding.codes.clear()
+        return decode(encoding.codes.clear(), encoding, rng), 1.0
     # Importing smartnoise's stack draws from numpy's global generator too, so save it first.
     state = np.random.get_state()
     try:
@@ -198,18 +322,30 @@ def _fit_and_sample(
         model.fit_rho = rho
         transformer = pieces.table([pieces.codes(k) for k in encoding.cardinalities])
         np.random.seed(seed % 2**32)
+        releases(f"fit: {synthesizer}", rho)
         # smartnoise prints progress (AIM) and warns about column names; neither is actionable.
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             model.fit(encoding.codes.to_pandas(), transformer=transformer)
-            sample = model.sample(rows)
-    except ValueError as exc:
-        raise SynthesisError(f"{synthesizer} could not fit the encoded frame: {exc}") from exc
+
+            def draw(n: int) -> pl.DataFrame:
+                sample = model.sample(n)
+                if not isinstance(sample, pd.DataFrame):
+                    sample = pd.DataFrame(list(sample), columns=encoding.columns)
+                return pl.from_pandas(sample.astype("int64"))
+
+            return constrained_sample(
+                draw, lambda codes: decode(codes, encoding, rng), rules, rows, rng
+            )
+    except (ValueError, ConstraintError) as exc:
+        raise SynthesisError(
+            f"{synthesizer} could not produce the sample: {exc}",
+            reason=f"{synthesizer} failed: {exc}",
+            dropped=dropped,
+            spent_epsilon=releases.spent,
+        ) from exc
     finally:
         np.random.set_state(state)
-    if not isinstance(sample, pd.DataFrame):
-        sample = pd.DataFrame(list(sample), columns=encoding.columns)
-    return pl.from_pandas(sample.astype("int64"))
 
 
 def fit_smartnoise_default(

@@ -14,6 +14,7 @@ on either side the score is 1 (both empty, nothing differs); on one side only, 0
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,6 +27,9 @@ SHAPES_SCHEMA: dict[str, pl.DataType] = {
 }
 KS_METRIC = "ks_complement"
 TV_METRIC = "tv_complement"
+SHAPE_METRICS = (KS_METRIC, TV_METRIC)
+PAIR_METRICS = ("correlation_similarity", "contingency_similarity")
+PAIR_SEPARATOR = "|"
 
 
 class UtilityError(ValueError):
@@ -106,10 +110,57 @@ def column_shapes(
     return pl.DataFrame(rows, schema=SHAPES_SCHEMA, orient="row")
 
 
-def utility_score(shapes: pl.DataFrame) -> float:
-    """Mean column-shape score (KS/TV rows only, so an evaluation table with pair-trend and
-    privacy rows can be passed as is), 0 when there is no column to score."""
-    shapes = shapes.filter(pl.col("metric").is_in([KS_METRIC, TV_METRIC]))
-    if shapes.height == 0:
-        return 0.0
-    return float(shapes["score"].cast(pl.Float64).mean())
+def _scores(evaluation: pl.DataFrame, metrics: Sequence[str]) -> dict[str, float]:
+    rows = evaluation.filter(pl.col("metric").is_in(list(metrics)))
+    return {c: float(v) for c, v in zip(rows["column"], rows["score"], strict=True)}
+
+
+def column_shapes_score(
+    evaluation: pl.DataFrame, columns: Sequence[str] | None = None
+) -> float | None:
+    """Mean column-shape score (0-1). With ``columns`` (every column of the source) each
+    column counts once, a column without a shape row (left out of the sample) scoring 0;
+    without, the mean of the shape rows present. ``None`` when there is nothing to score."""
+    scores = _scores(evaluation, SHAPE_METRICS)
+    if columns is None:
+        return float(np.mean(list(scores.values()))) if scores else None
+    names = list(dict.fromkeys(columns))
+    return float(np.mean([scores.get(c, 0.0) for c in names])) if names else None
+
+
+def pair_trends_score(
+    evaluation: pl.DataFrame, columns: Sequence[str] | None = None
+) -> float | None:
+    """Mean pair-trend score (0-1). With ``columns`` every pair of them counts once (``a|b``
+    or ``b|a``), a pair without a row (a column left out of the sample) scoring 0; without,
+    the mean of the pair rows present. ``None`` with fewer than two columns (no pair)."""
+    scores = _scores(evaluation, PAIR_METRICS)
+    if columns is None:
+        return float(np.mean(list(scores.values()))) if scores else None
+    names = list(dict.fromkeys(columns))
+    pairs = list(itertools.combinations(names, 2))
+    if not pairs:
+        return None
+    values = [
+        scores.get(f"{a}{PAIR_SEPARATOR}{b}", scores.get(f"{b}{PAIR_SEPARATOR}{a}", 0.0))
+        for a, b in pairs
+    ]
+    return float(np.mean(values))
+
+
+def utility_score(shapes: pl.DataFrame, columns: Sequence[str] | None = None) -> float:
+    """Utility in [0, 1].
+
+    Without ``columns`` (the old call): the mean column-shape score of the rows present (so an
+    evaluation table with pair-trend and privacy rows can be passed as is), 0 when there is no
+    column to score. With ``columns``, every column of the source: the mean of
+    :func:`column_shapes_score` and :func:`pair_trends_score` over all of them (a column left
+    out of the sample scores 0, and so does every pair involving it); a source of one column
+    scores its column shape alone.
+    """
+    if columns is None:
+        score = column_shapes_score(shapes)
+        return 0.0 if score is None else score
+    parts = [column_shapes_score(shapes, columns), pair_trends_score(shapes, columns)]
+    known = [p for p in parts if p is not None]
+    return float(np.mean(known)) if known else 0.0

@@ -1,12 +1,21 @@
 """Parse one file of a file source into rows: CSV, JSON Lines, JSON, Parquet, Excel, text, PDF.
 
+Text formats (CSV, JSON Lines, JSON, text) are decoded strictly in the catalog's ``encoding``
+(default UTF-8; a leading byte-order mark is dropped): a byte that does not decode fails the
+file with :class:`FileEncodingError` naming the line, the byte offset and the encoding
+charset-normalizer finds likely. No byte is ever replaced. A CSV is split on the catalog's
+``delimiter``, or, when none is declared, on the one of ``, ; <tab> |`` that splits the header
+into the most fields and gives most lines the header's field count; a header that parses to one
+column while it holds another of those characters fails with :class:`DelimiterError` naming it.
+``decimal: ","`` reads ``12,5`` as 12.5 and ``quote`` sets the quoting character.
+
 Tabular formats go through polars (Excel through fastexcel, polars' ``calamine`` engine);
 text corpora become one row per non-empty line (``text``) or per page (``pdf``, via pypdf),
 the text in the spec's ``text_column``. With ``tolerant=True`` a CSV or JSON Lines file with
 some malformed rows still yields its good rows, and the bad ones come back as rejected rows
 carrying ``_row`` (1-based line) and ``_reason`` for the quarantine; otherwise any malformed
 row fails the whole file. Failures raise ``FileParseError`` with the cause; the connector
-adds source and partition.
+adds source, partition and file.
 """
 
 from __future__ import annotations
@@ -15,11 +24,18 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from itertools import islice
 
 import polars as pl
 
 ROW_COLUMN = "_row"
 REASON_COLUMN = "_reason"
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 64 * 1024
+SNIFF_RECORDS = 50
+TEXT_FORMATS = ("csv", "jsonl", "json", "text")
+# Preferred among encodings that explain the bytes equally well (charset-normalizer's names).
+COMMON_ENCODINGS = ("utf_8", "cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251")
 
 
 class FileParseError(ValueError):
@@ -28,6 +44,25 @@ class FileParseError(ValueError):
 
 class EmptyFileError(FileParseError):
     """The file holds no bytes, or a header and no rows."""
+
+
+class FileEncodingError(FileParseError):
+    """The file's bytes are not valid text in the declared encoding."""
+
+
+class DelimiterError(FileParseError):
+    """A CSV header parses to one column although it holds another common delimiter."""
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """How a text file's bytes become rows: the catalog's ``encoding``, ``delimiter`` (None:
+    sniffed), ``decimal`` and ``quote``."""
+
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+    decimal: str = "."
+    quote: str = '"'
 
 
 @dataclass
@@ -55,58 +90,173 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _csv(content: Content, text_columns: list[str], tolerant: bool) -> Parsed:
-    overrides = {c: pl.Utf8 for c in text_columns}
+def likely_encodings(data: bytes, near: int = 0) -> list[str]:
+    """The encodings charset-normalizer finds most likely for ``data`` (judged on the bytes
+    around offset ``near``), best first; among equally likely ones the more common comes
+    first (Windows-1252 over its regional siblings). Empty when it finds none."""
+    from charset_normalizer import from_bytes
+
+    start = max(0, near - SNIFF_BYTES // 2)
+    matches = list(from_bytes(data[start : start + SNIFF_BYTES]))
+    if not matches:
+        return []
+    best = min((m.chaos, -m.coherence) for m in matches)
+    tied = [m.encoding for m in matches if (m.chaos, -m.coherence) == best]
+    rest = [m.encoding for m in matches if m.encoding not in tied]
+    common = [e for e in COMMON_ENCODINGS if e in tied]
+    return common + [e for e in tied if e not in common] + rest
+
+
+def decode_text(data: bytes, encoding: str) -> str:
+    """``data`` decoded strictly as ``encoding``, without a leading byte-order mark.
+
+    Raises :class:`FileEncodingError` naming the line, the byte offset, the bytes and the
+    likely encoding when a byte does not decode.
+    """
     try:
-        return Parsed(
-            pl.read_csv(
-                _source(content),
-                try_parse_dates=True,
-                infer_schema_length=10_000,
-                schema_overrides=overrides,
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        guesses = [g for g in likely_encodings(data, exc.start) if g != encoding]
+        hint = "charset-normalizer finds no likely encoding"
+        if guesses:
+            hint = (
+                f"the bytes look like {guesses[0]}: declare `encoding: {guesses[0]}` if the "
+                "source sends that"
+                + (f" (also plausible: {', '.join(guesses[1:4])})" if guesses[1:] else "")
             )
+        raise FileEncodingError(
+            f"not valid {encoding} at line {line}, column {column}, byte offset {exc.start} "
+            f"(byte(s) {data[exc.start : exc.end].hex(' ')}: {exc.reason}); {hint}"
+        ) from exc
+    return text.removeprefix("\ufeff")
+
+
+def _header_fields(head: str, delimiter: str, quote: str) -> list[int]:
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter, quotechar=quote)
+    return [len(record) for record in islice(reader, SNIFF_RECORDS) if record]
+
+
+def sniff_delimiter(text: str, quote: str = '"', exclude: str = "") -> str | None:
+    """The one of ``, ; <tab> |`` that splits the head of ``text`` into the most columns with
+    the header's field count the most common among the first lines; ``None`` when none splits
+    the header."""
+    head = text[:SNIFF_BYTES].rsplit("\n", 1)[0] if len(text) > SNIFF_BYTES else text
+    best, best_key = None, None
+    for candidate in DELIMITERS:
+        if candidate in exclude:
+            continue
+        counts = _header_fields(head, candidate, quote)
+        if not counts or counts[0] < 2:
+            continue
+        agree = counts.count(counts[0])
+        consistent = agree >= max(counts.count(c) for c in set(counts))
+        key = (consistent, agree / len(counts), counts[0])
+        if best_key is None or key > best_key:
+            best, best_key = candidate, key
+    return best
+
+
+def csv_delimiter(text: str, options: TextOptions) -> str:
+    """The delimiter to split ``text`` on: declared, else sniffed, else ``,``.
+
+    Raises :class:`DelimiterError` when the header parses to one column with it while another
+    common delimiter splits the header and the lines alike, and :class:`FileParseError` when a
+    decimal comma meets a comma delimiter.
+    """
+    exclude = "," if options.decimal == "," else ""
+    delimiter = options.delimiter or sniff_delimiter(text, options.quote, exclude) or ","
+    if delimiter == "," and options.decimal == ",":
+        raise FileParseError(
+            "decimal ',' needs a delimiter other than ','; declare `delimiter:` (e.g. ';')"
         )
-    except pl.exceptions.NoDataError as exc:
-        raise EmptyFileError("the file is empty") from exc
-    except pl.exceptions.PolarsError as exc:
-        if not tolerant:
-            raise FileParseError(_first_line(exc)) from exc
-    # Fallback: the stdlib reader finds the rows whose field count differs from the header's.
-    # Broken quoting is not a bad row but a broken file: strict mode fails it whole.
-    text = _as_bytes(content).decode("utf-8", "replace")
+    head = text[:SNIFF_BYTES]
+    if _header_fields(head, delimiter, options.quote)[:1] != [1]:
+        return delimiter
+    for other in DELIMITERS:
+        if other == delimiter:
+            continue
+        counts = _header_fields(head, other, options.quote)
+        if counts and counts[0] > 1 and counts.count(counts[0]) * 2 > len(counts):
+            raise DelimiterError(
+                f"the header parses to one column with delimiter {delimiter!r}, but it and "
+                f"its lines hold {other!r}, which splits the header into {counts[0]} columns: "
+                f"declare `delimiter: {other!r}` in the catalog"
+            )
+    return delimiter
+
+
+def _read_csv(text: str, delimiter: str, options: TextOptions, overrides: dict) -> pl.DataFrame:
+    return pl.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        separator=delimiter,
+        quote_char=options.quote,
+        decimal_comma=options.decimal == ",",
+        try_parse_dates=True,
+        infer_schema_length=10_000,
+        schema_overrides=overrides,
+    )
+
+
+def _ragged(text: str, delimiter: str, quote: str) -> tuple[list[str], list[list[str]], list[dict]]:
+    """Header, good records and rejected rows (field count unlike the header's) of ``text``.
+    Broken quoting is not a bad row but a broken file: it raises."""
     try:
-        records = list(csv.reader(io.StringIO(text), strict=True))
+        records = list(
+            csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote, strict=True)
+        )
     except csv.Error as exc:
         raise FileParseError(f"broken CSV quoting: {exc}") from exc
-    if not records:
-        raise EmptyFileError("the file is empty")
     header, good, bad = records[0], [], []
     for number, record in enumerate(records[1:], start=2):
         if len(record) == len(header):
             good.append(record)
         elif record:
             reason = f"line {number}: {len(record)} fields, header has {len(header)}"
-            bad.append({"raw": ",".join(record), ROW_COLUMN: number, REASON_COLUMN: reason})
+            raw = delimiter.join(record)
+            bad.append({"raw": raw, ROW_COLUMN: number, REASON_COLUMN: reason})
+    return header, good, bad
+
+
+def _csv(text: str, text_columns: list[str], tolerant: bool, options: TextOptions) -> Parsed:
+    if not text.strip():
+        raise EmptyFileError("the file is empty")
+    delimiter = csv_delimiter(text, options)
+    overrides = {c: pl.Utf8 for c in text_columns}
+    rows, failure = None, None
+    try:
+        rows = _read_csv(text, delimiter, options, overrides)
+    except pl.exceptions.NoDataError as exc:
+        raise EmptyFileError("the file is empty") from exc
+    except pl.exceptions.PolarsError as exc:  # e.g. a row with too many fields
+        failure = exc
+    # polars pads a row with too few fields with nulls; such a row leaves a null in the last
+    # column, so only then (or when polars failed) does the stdlib reader count every row.
+    if rows is not None and (rows.width < 2 or rows[:, -1].null_count() == 0):
+        return Parsed(rows)
+    header, good, bad = _ragged(text, delimiter, options.quote)
+    if rows is not None and not bad:
+        return Parsed(rows)
+    if not tolerant:
+        if not bad:
+            raise FileParseError(_first_line(failure)) from failure
+        raise FileParseError(f"{bad[0][REASON_COLUMN]} ({len(bad)} row(s) with a wrong count)")
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([header, *good])
-    rows = pl.read_csv(
-        io.BytesIO(buffer.getvalue().encode()),
-        try_parse_dates=True,
-        infer_schema_length=10_000,
-        schema_overrides=overrides,
-    )
+    dialect = {"delimiter": delimiter, "quotechar": options.quote}
+    csv.writer(buffer, lineterminator="\n", **dialect).writerows([header, *good])
+    rows = _read_csv(buffer.getvalue(), delimiter, options, overrides)
     return Parsed(rows, pl.DataFrame(bad) if bad else None)
 
 
-def _jsonl(content: Content, tolerant: bool) -> Parsed:
+def _jsonl(text: str, tolerant: bool) -> Parsed:
     try:
-        return Parsed(pl.read_ndjson(_source(content), infer_schema_length=10_000))
+        return Parsed(pl.read_ndjson(io.BytesIO(text.encode("utf-8")), infer_schema_length=10_000))
     except pl.exceptions.PolarsError as exc:
         if not tolerant:
             raise FileParseError(_first_line(exc)) from exc
     good, bad = [], []
-    lines = _as_bytes(content).decode("utf-8", "replace").splitlines()
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -135,9 +285,8 @@ def _excel(content: Content, text_columns: list[str]) -> Parsed:
         raise FileParseError(f"not a readable workbook: {_first_line(exc)}") from exc
 
 
-def _text(content: Content, text_column: str, name: str) -> Parsed:
-    lines = _as_bytes(content).decode("utf-8", "replace").splitlines()
-    kept = [(i, line.strip()) for i, line in enumerate(lines, start=1) if line.strip()]
+def _text(text: str, text_column: str, name: str) -> Parsed:
+    kept = [(i, line.strip()) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
     return Parsed(
         pl.DataFrame(
             {
@@ -172,6 +321,24 @@ def _pdf(content: Content, text_column: str, name: str) -> Parsed:
     )
 
 
+def _parse_text(
+    text: str,
+    fmt: str,
+    name: str,
+    text_columns: list[str],
+    text_column: str | None,
+    tolerant: bool,
+    options: TextOptions,
+) -> Parsed:
+    if fmt == "csv":
+        return _csv(text, text_columns, tolerant, options)
+    if fmt == "jsonl":
+        return _jsonl(text, tolerant)
+    if fmt == "json":
+        return Parsed(pl.read_json(io.BytesIO(text.encode("utf-8")), infer_schema_length=10_000))
+    return _text(text, text_column or "text", name)
+
+
 def parse_file(
     content: Content,
     fmt: str,
@@ -180,31 +347,29 @@ def parse_file(
     text_columns: list[str] | None = None,
     text_column: str | None = None,
     tolerant: bool = False,
+    options: TextOptions | None = None,
 ) -> Parsed:
-    """Rows (and rejected rows, when ``tolerant``) of one file; ``name`` labels text rows."""
+    """Rows (and rejected rows, when ``tolerant``) of one file; ``name`` labels text rows;
+    ``options`` say how text formats are decoded and split (default: UTF-8, sniffed)."""
     text_columns = text_columns or []
+    options = options or TextOptions()
     if isinstance(content, bytes) and not content and fmt != "pdf":
         raise EmptyFileError("the file is empty")
     try:
-        if fmt == "csv":
-            parsed = _csv(content, text_columns, tolerant)
-        elif fmt == "jsonl":
-            parsed = _jsonl(content, tolerant)
-        elif fmt == "json":
-            parsed = Parsed(pl.read_json(_source(content), infer_schema_length=10_000))
+        if fmt in TEXT_FORMATS:
+            text = decode_text(_as_bytes(content), options.encoding)
+            parsed = _parse_text(text, fmt, name, text_columns, text_column, tolerant, options)
         elif fmt == "parquet":
             parsed = Parsed(pl.read_parquet(_source(content)))
         elif fmt == "excel":
             parsed = _excel(content, text_columns)
-        elif fmt == "text":
-            parsed = _text(content, text_column or "text", name)
         elif fmt == "pdf":
             parsed = _pdf(content, text_column or "text", name)
         else:
             raise FileParseError(f"unsupported format {fmt!r}")
     except pl.exceptions.NoDataError as exc:
         raise EmptyFileError("the file is empty") from exc
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+    except (pl.exceptions.PolarsError, OSError) as exc:
         raise FileParseError(_first_line(exc)) from exc
     if parsed.rows.height == 0 and parsed.rejected is None:
         raise EmptyFileError("the file has no rows")

@@ -1,9 +1,11 @@
 """File sources: one day's file(s) of a source, local or ``s3://``, in any supported format.
 
 The spec's ``location`` has ``{date}`` and may glob (``landing/orders/{date}/*.csv``): every
-matching file is read and the rows concatenated. Every failure is a :class:`SourceReadError`
-naming the source, the day and the cause, raised before anything is written, so a bad file
-never leaves a partial partition behind.
+matching file is read and the rows concatenated. Text formats are read with the spec's
+``encoding``, ``delimiter``, ``decimal`` and ``quote`` (see ``file_formats``). Every failure is
+a :class:`SourceReadError` naming the source, the day, the file and the cause (bytes that do
+not decode: :class:`SourceEncodingError`, with line, byte offset and the likely encoding),
+raised before anything is written, so a bad file never leaves a partial partition behind.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from synthcap_resources.sources.base import (
 )
 from synthcap_resources.sources.file_formats import (
     EmptyFileError,
+    FileEncodingError,
     FileParseError,
+    TextOptions,
     parse_file,
 )
 from synthcap_resources.sources.filestore import (
@@ -40,10 +44,22 @@ from synthcap_resources.sources.schema_types import catalog_types
 __all__ = [
     "EmptySourceError",
     "FileConnector",
+    "SourceEncodingError",
     "SourceFileMissingError",
     "SourceReadError",
     "read_source_file",
 ]
+
+
+class SourceEncodingError(SourceReadError):
+    """A file's bytes are not valid text in the source's declared ``encoding``."""
+
+
+def text_options(spec: SourceSpec) -> TextOptions:
+    """How ``spec``'s text files are decoded and split, from its catalog entry."""
+    return TextOptions(
+        encoding=spec.encoding, delimiter=spec.delimiter, decimal=spec.decimal, quote=spec.quote
+    )
 
 
 def _text_columns(spec: SourceSpec) -> list[str]:
@@ -78,10 +94,13 @@ def _parse(spec: SourceSpec, entry: FileEntry, where: str, tolerant: bool):
             text_columns=_text_columns(spec),
             text_column=spec.text_column,
             tolerant=tolerant,
+            options=text_options(spec),
         )
     except EmptyFileError as exc:
         detail = "is empty" if "empty" in str(exc) else "has a header but no rows"
         raise EmptySourceError(f"{where}: the file {entry.path} {detail}") from exc
+    except FileEncodingError as exc:
+        raise SourceEncodingError(f"{where}: cannot decode {entry.path}: {exc}") from exc
     except FileParseError as exc:
         raise SourceReadError(
             f"{where}: cannot parse {entry.path} as {spec.format}: {exc}"

@@ -6,7 +6,9 @@
 - ``state/captured_files``: one row per file read by a committed capture (path, size,
   mtime); the landing sensor compares what landed with it, so each file is captured once.
 
-Both are append-only Delta tables written through :class:`LakehouseResource`.
+Both are append-only Delta tables written through :class:`LakehouseResource`; each row
+carries ``raw_version``, the Delta version of ``raw/<source>`` its capture committed (null for a
+replayed stream batch), so bookkeeping and data can be matched.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ CURSOR_SCHEMA = {
     "date": pl.Date,
     "cursor": pl.Utf8,
     "stored_at": pl.Datetime("us", "UTC"),
+    "raw_version": pl.Int64,
 }
 FILES_SCHEMA = {
     "source": pl.Utf8,
@@ -37,13 +40,18 @@ FILES_SCHEMA = {
     "size": pl.Int64,
     "mtime": pl.Float64,
     "captured_at": pl.Datetime("us", "UTC"),
+    "raw_version": pl.Int64,
 }
 
 FileKey = tuple[str, int, float]
 
 
 def store_cursor(
-    lakehouse: LakehouseResource, source: str, day: dt.date, cursor: dict[str, Any]
+    lakehouse: LakehouseResource,
+    source: str,
+    day: dt.date,
+    cursor: dict[str, Any],
+    raw_version: int | None = None,
 ) -> WriteResult:
     """Append ``cursor`` as the latest state of ``source`` (call after the data commit)."""
     row = pl.DataFrame(
@@ -52,6 +60,7 @@ def store_cursor(
             "date": [day],
             "cursor": [json.dumps(cursor, sort_keys=True, default=str)],
             "stored_at": [dt.datetime.now(dt.UTC)],
+            "raw_version": [raw_version],
         },
         schema=CURSOR_SCHEMA,
     )
@@ -70,7 +79,11 @@ def latest_cursor(lakehouse: LakehouseResource, source: str) -> dict[str, Any] |
 
 
 def record_captured_files(
-    lakehouse: LakehouseResource, source: str, day: dt.date, files: Iterable[FileEntry]
+    lakehouse: LakehouseResource,
+    source: str,
+    day: dt.date,
+    files: Iterable[FileEntry],
+    raw_version: int | None = None,
 ) -> WriteResult | None:
     """Note ``files`` as captured for (``source``, ``day``); call after the data commit."""
     entries = list(files)
@@ -85,6 +98,7 @@ def record_captured_files(
             "size": [e.size for e in entries],
             "mtime": [float(e.mtime) for e in entries],
             "captured_at": [now] * len(entries),
+            "raw_version": [raw_version] * len(entries),
         },
         schema=FILES_SCHEMA,
     )

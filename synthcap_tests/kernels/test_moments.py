@@ -4,6 +4,7 @@ tails, a 1e12 offset, Chan merges, the float32 path and shape buckets (no recomp
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import numpy as np
@@ -152,3 +153,21 @@ def test_new_row_count_in_the_same_bucket_does_not_recompile() -> None:
     before = moments._cache_size()
     _check(_stats(x), x)
     assert moments._cache_size() == before
+
+
+def test_huge_values_give_skewness_and_kurtosis_without_overflow() -> None:
+    """Deviations of ~1e76: m4 still fits a float64, m2**2 does not. The statistics come out
+    as scipy's (they do not depend on the scale) and no RuntimeWarning is raised."""
+    rng = np.random.default_rng(17)
+    z = np.stack([rng.standard_normal(1000), rng.standard_t(5, 1000)], axis=1)
+    x = z * 5e75
+    block, rows = column_block(x)
+    state = moments(jax.device_put(block), rows)
+    # The old form, m2 * m2, would overflow.
+    assert float(np.max(np.asarray(state.m2))) > math.sqrt(np.finfo(np.float64).max)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stats = moment_stats(state)
+    np.testing.assert_allclose(stats["skewness"], ss.skew(z), rtol=1e-9)
+    np.testing.assert_allclose(stats["kurtosis"], ss.kurtosis(z), rtol=1e-9)
+    np.testing.assert_allclose(stats["std"], z.std(0, ddof=1) * 5e75, rtol=1e-9)

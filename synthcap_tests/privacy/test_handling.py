@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from synthcap_assets.privacy.checks import pii_leaks
-from synthcap_assets.privacy.handling import FEATURE_HANDLINGS, apply_handling
+from synthcap_assets.privacy.handling import FEATURE_HANDLINGS, SAMPLE_HANDLINGS, apply_handling
 from synthcap_assets.privacy.pii import detect_pii, handled_columns
 from synthcap_assets.privacy.tokens import token, tokenize
 from synthcap_resources.catalog import PrivacySpec
@@ -105,3 +105,36 @@ def test_the_catalog_validates_privacy_settings() -> None:
         PrivacySpec.model_validate({"epsilon": 5.0, "budget": 3.0})
     with pytest.raises(ValidationError, match="must be below"):
         PrivacySpec.model_validate({"bounds": {"a": [3, 1]}})
+
+
+def test_a_generalized_sex_column_never_flows_on_raw() -> None:
+    """The regression: a ``generalize`` column (``sex``) reached samples raw, because a QI with
+    no PII type was not a personal-data column for the exclusion rule."""
+    people = pl.DataFrame(
+        {
+            "sex": ["F"] * 6 + ["M"] * 6 + ["X"],
+            "age": [23, 37, 41, 58, 60, 61, 19, 22, 35, 36, 70, 44, 30],
+            "orders": list(range(13)),
+        }
+    )
+    report = detect_pii(people, partition_date=DAY)
+    kinds = dict(zip(report["column"], report["pii_type"], strict=True))
+    assert kinds == {"sex": "gender", "age": "age", "orders": None}
+    # A raw copy (allow keep only) must leave both QIs out; samples and features take them
+    # generalized, through apply_handling.
+    assert handled_columns(report, ("keep",)) == ["sex", "age"]
+    assert handled_columns(report, SAMPLE_HANDLINGS) == []
+    handling = dict(zip(report["column"], report["handling"], strict=True))
+    out, done = apply_handling(people, handling, kinds, b"k")
+    assert done == {"sex": "generalized (gender)", "age": "generalized (age)", "orders": "kept"}
+    assert out["sex"].to_list() == ["F"] * 6 + ["M"] * 6 + [None]  # "X" held by 1 row
+    assert out["age"].to_list() == [20, 35, 40, 55, 60, 60, 15, 20, 35, 35, 70, 40, 30]
+    assert out["orders"].equals(people["orders"])
+    # For an animal's sex (subject entity) nothing is a QI, so nothing is generalized.
+    animals = detect_pii(people, partition_date=DAY, subject="entity")
+    assert set(animals["handling"]) == {"keep"} and not animals["quasi_identifier"].any()
+
+
+def test_catalog_accepts_redact() -> None:
+    spec = PrivacySpec.model_validate({"columns": {"note": {"handling": "redact"}}})
+    assert spec.columns["note"].handling == "redact"

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 
 from synthcap_assets.profile.merge import merge_profiles
 from synthcap_assets.profile.stats import ProfileError, profile_frame
+from synthcap_resources.lakehouse import LakehouseResource, report_table
+
+DAYS = [dt.date(2026, 11, 20), dt.date(2026, 11, 21), dt.date(2026, 11, 22)]
 
 
 def _day(seed: int, rows: int) -> pl.DataFrame:
@@ -92,3 +101,62 @@ def test_a_column_added_later_is_merged_over_its_own_days() -> None:
 def test_merging_nothing_is_an_error() -> None:
     with pytest.raises(ProfileError, match="at least one"):
         merge_profiles([])
+
+
+def _stored_days(root: Path) -> tuple[LakehouseResource, list[pl.DataFrame]]:
+    """Three days of a table with prices, dates, datetimes and high-cardinality strings (their
+    53-bit hashes overflow float32 moments), profiled and stored as the profile asset does."""
+    lake = LakehouseResource(root=str(root))
+    frames = []
+    for i, day in enumerate(DAYS):
+        rng = np.random.default_rng(40 + i)
+        n = 400 + 350 * i
+        seconds = rng.integers(0, 86_400 * 20, n)
+        frame = pl.DataFrame(
+            {
+                "price": np.round(rng.normal(157, 20, n), 2),
+                "when": [day - dt.timedelta(days=int(k)) for k in rng.integers(0, 30, n)],
+                "at": [dt.datetime(2026, 11, 1) + dt.timedelta(seconds=int(s)) for s in seconds],
+                "name": [f"n{k}" for k in rng.integers(0, 10_000, n)],
+            }
+        )
+        frames.append(frame)
+        stored = profile_frame(frame).with_columns(
+            pl.lit("shop").alias("source"), pl.lit(day).alias("date")
+        )
+        lake.write_partition(report_table("profile"), stored, {"source": "shop", "date": day})
+    return lake, frames
+
+
+def test_profile_command_merges_in_float64_without_warnings_and_shows_dates(
+    tmp_path: Path,
+) -> None:
+    """`synthcap profile --from --to` in a fresh process (nothing configured JAX before the
+    merge) with every RuntimeWarning an error: float64 statistics equal to numpy's on the
+    pooled rows, dates and datetimes shown as such."""
+    _, frames = _stored_days(tmp_path / "lake")
+    command = [sys.executable, "-W", "error::RuntimeWarning", "-m", "synthcap_assets.cli"]
+    command += ["profile", "--source", "shop", "--from", str(DAYS[0]), "--to", str(DAYS[-1])]
+    run = subprocess.run(
+        [*command, "--format", "json", "--lake", str(tmp_path / "lake")],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Warning" not in run.stderr, run.stderr[-3000:]
+    shown = {r["column"]: r for r in json.loads(run.stdout)}
+    pooled = pl.concat(frames)
+    price = pooled["price"].to_numpy()
+    assert shown["price"]["count"] == price.size
+    # float64, to its last bits: float32 would be off by ~1e-5 (157.14361572265625).
+    assert abs(shown["price"]["mean"] - math.fsum(price) / price.size) <= 4 * np.spacing(157.0)
+    assert shown["price"]["std"] == pytest.approx(np.std(price, ddof=1), rel=1e-12)
+    assert (shown["price"]["min"], shown["price"]["max"]) == (price.min(), price.max())
+    when = pooled["when"]
+    assert shown["when"]["min"] == str(when.min()) and shown["when"]["max"] == str(when.max())
+    at = pooled["at"].to_pandas()
+    assert shown["at"]["min"] == str(at.min()) and shown["at"]["max"] == str(at.max())
+    mean_at = pd.Timestamp(shown["at"]["mean"])
+    assert abs(mean_at - at.mean()) <= pd.Timedelta(microseconds=1)
+    assert shown["at"]["std"] == f"{at.std() / pd.Timedelta(days=1):.6g} days"
+    assert shown["name"]["mean"] is None and shown["name"]["count"] == pooled.height

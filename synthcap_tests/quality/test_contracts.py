@@ -11,13 +11,16 @@ import pytest
 import yaml
 
 from synthcap_assets.capture.contract_store import (
-    enforce_contract,
+    plan_contract,
     refused_changes,
     schema_changes,
+    store_contract,
     stored_contract,
+    write_schema_changes,
 )
 from synthcap_assets.capture.contracts import (
     Contract,
+    ContractViolationError,
     apply_contract,
     infer_contract,
     pandera_schema,
@@ -88,8 +91,12 @@ def test_removed_and_retyped_columns() -> None:
     assert changes[("name", "removed")] == ("str", None)
     assert changes[("id", "retyped")] == ("int", "str")
     assert out.rows.is_empty() and out.rejected.height == 2
-    evolved = apply_contract(frame, CONTRACT, "evolve", "src")
-    assert evolved.contract.columns["id"] == "str"
+    # Delta cannot retype a column in place: evolve refuses before anything is written.
+    with pytest.raises(ContractViolationError, match=r"column 'id' is int .* row 1: 'x'"):
+        apply_contract(frame, CONTRACT, "evolve", "src")
+    renamed = frame.rename({"id": "code"}).with_columns(pl.lit(7).alias("id"))
+    evolved = apply_contract(renamed, CONTRACT, "evolve", "src")
+    assert evolved.contract.columns == {**CONTRACT.columns, "code": "str"}
     assert ("name", "removed", "str", None, "recorded") in evolved.changes.rows()
 
 
@@ -120,18 +127,29 @@ def _frozen_spec(folder: Path) -> Path:
     return folder / "feed.yaml"
 
 
+def _enforce(lakehouse: LakehouseResource, spec, rows: pl.DataFrame, day: dt.date):
+    """Plan the contract and write what ``capture.commit`` writes after the data commit."""
+    plan = plan_contract(lakehouse, spec, rows, day)
+    if plan.store_version is not None:
+        store_contract(lakehouse, spec.id, day, plan.outcome.contract, plan.store_version, 0)
+    write_schema_changes(lakehouse, spec.id, day, plan.outcome, 0)
+    return plan.outcome
+
+
 def test_first_capture_freezes_an_inferred_contract_in_the_lake(tmp_path: Path) -> None:
     lakehouse = LakehouseResource(root=str(tmp_path / "lake"))
     spec = parse_spec(_frozen_spec(tmp_path / "sources"))
     first = pl.DataFrame({"id": [1, 2], "price": [1.5, 2.5]})
-    out = enforce_contract(lakehouse, spec, first, DAY)
+    assert plan_contract(lakehouse, spec, first, DAY).store_version == 1
+    assert lakehouse.read_table("state/contracts") is None  # planning writes nothing
+    out = _enforce(lakehouse, spec, first, DAY)
     assert out.violations == [] and out.rows.height == 2
     frozen = stored_contract(lakehouse, "feed")
     assert frozen.columns == {"id": "int", "price": "float"}
     assert refused_changes(lakehouse, "feed", DAY) == []
     second_day = DAY + dt.timedelta(days=1)
     broken = pl.DataFrame({"id": ["3", "4"], "price": ["3.5", "n/a"], "note": ["x", "y"]})
-    out = enforce_contract(lakehouse, spec, broken, second_day)
+    out = _enforce(lakehouse, spec, broken, second_day)
     assert out.rows.to_dicts() == [{"id": 3, "price": 3.5}]
     assert stored_contract(lakehouse, "feed").columns == frozen.columns  # still frozen
     recorded = schema_changes(lakehouse, "feed", second_day)

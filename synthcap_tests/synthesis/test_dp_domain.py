@@ -126,3 +126,44 @@ def test_a_day_of_timestamps_is_zoomed_into_from_its_magnitude_cell() -> None:
     # 256-day cell -> first zoom to 8-day cells -> the last release's cell of 8 days
     assert points[0] <= day and points[-1] >= day + 1 and points[-1] - points[0] <= 8
     assert cost.rho == 1e4  # range, first zoom and last release used the whole budget
+
+
+def test_grown_span_follows_a_thin_tail_and_stops_at_empty_cells() -> None:
+    from synthcap_assets.synthesis.dp_domain import grown_span
+
+    edges = np.arange(11.0)
+    # Anchor cell 2 (count 50 >= strict 40); cells 3-6 each 8: a thin tail no single cell
+    # carries past loose=10, but 2 cells sum to 16 >= 10 * sqrt(2) and 4 to 32 >= 20.
+    noisy = np.array([0, 0, 50, 8, 8, 8, 8, 0, 0, 0])
+    assert grown_span(edges, noisy, strict=40, loose=10, reach=4) == (2.0, 7.0)
+    assert grown_span(edges, noisy, strict=40, loose=10, reach=1) == (2.0, 3.0)
+    assert grown_span(edges, noisy, strict=60, loose=10) is None
+    # Negative noise does not stop a window whose sum still stands out.
+    assert grown_span(edges, np.array([0, 30, -3, 50, 0, 0, 0, 0, 0, 0]), 40, 10, 2) == (1.0, 4.0)
+
+
+def test_noisy_quantiles_interpolate_cells_and_hold_an_atom_at_zero() -> None:
+    from synthcap_assets.synthesis.dp_domain import noisy_quantiles
+
+    edges = np.array([0.0, 10.0, 20.0, 30.0])
+    points = noisy_quantiles(edges, np.array([0, 50, 50]))
+    assert points[0] == 10.0 and points[-1] == 30.0 and points[50] == pytest.approx(20.0)
+    with_zero = noisy_quantiles(edges, np.array([0, 50, 50]), zero=100.0)
+    assert with_zero[:50] == [0.0] * 50 and with_zero[-1] == 30.0
+    assert with_zero[75] == pytest.approx(20.0)
+    assert noisy_quantiles(edges, np.array([-5, 0, -1])) is None
+
+
+def test_a_zero_inflated_column_gets_an_atom_and_its_tail() -> None:
+    rng = np.random.default_rng(4)
+    n = 3000
+    rain = np.where(rng.random(n) < 0.55, 0.0, np.round(rng.lognormal(1.0, 1.0, n), 1))
+    df = pl.DataFrame({"rain": rain})
+    roles = pl.DataFrame({"column": ["rain"], "semantic_type": ["numeric"]})
+    profile, cost = private_profile(df, roles, rho=0.5, delta=1e-9)
+    points = profile["quantiles"][0].to_list()
+    # 55% zeros: about the first 55 of 101 points are exactly 0 (noise moves it a little).
+    zeros = sum(p == 0.0 for p in points)
+    assert 45 <= zeros <= 65
+    assert np.quantile(rain, 0.9) / 2 < points[90] < np.quantile(rain, 0.9) * 2
+    assert cost.spans["rain"][0] == 0.0 and cost.spans["rain"][1] >= np.quantile(rain, 0.95)

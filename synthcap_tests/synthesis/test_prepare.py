@@ -102,7 +102,16 @@ def test_bin_edges_are_the_profile_quantiles_at_equal_steps():
     assert bin_edges([3.0] * 101, 8) == (3.0, 3.0)
     heavy = np.quantile(np.r_[np.zeros(900), np.arange(100.0)], PROBS)
     edges = bin_edges(heavy.tolist(), 10)
-    assert list(edges) == sorted(set(edges)) and edges[0] == 0.0 and len(edges) < 11
+    # 90% zeros: an atom (0, 0) of its own, then strictly increasing edges.
+    assert edges[:2] == (0.0, 0.0) and list(edges[1:]) == sorted(set(edges[1:]))
+    assert len(edges) < 11 and edges[-1] == 99.0
+    values = np.r_[np.zeros(900), np.arange(100.0)]
+    frame = pl.DataFrame({"v": values})
+    enc = encode(frame, hand_profile(frame, {"v": "numeric"}), bins=10)
+    codes = enc.codes["v"].to_numpy()
+    assert (codes == 0).sum() == 901  # every zero (and only zeros: 0 of arange too) in bin 0
+    out = decode(enc.codes, enc, np.random.default_rng(0))["v"].to_numpy()
+    assert (out == 0).sum() >= 901 and out.max() <= 99.0
     with pytest.raises(EncodingError, match="quantiles"):
         bin_edges([float("nan")] * 101, 4)
 

@@ -6,9 +6,14 @@ import re
 
 import pytest
 
+from synthcap_assets.synthesis.outcome import REFUSED, SAMPLE, Outcome, Verdict
 from synthcap_assets.synthesis.readiness import (
+    HISTORY_DAYS_NEEDED,
+    SAMPLE_CAP,
     WEIGHTS,
+    DeliveryVolume,
     ReadinessError,
+    TextFacts,
     readiness,
     rows_needed,
 )
@@ -150,3 +155,122 @@ def test_scores_stay_in_range_and_bad_inputs_raise():
         score(epsilon=0.0)
     with pytest.raises(ReadinessError, match="rows"):
         score(rows=-1)
+
+
+# --- verdicts: unknown components, the synthesis outcome, delivery volume, text sources ---
+
+DROPPED = {"price": "no range found under the noise", "notes": "free text"}
+
+
+def _sample(utility: float, problems: list[str] | None = None) -> Outcome:
+    return Outcome(
+        status=SAMPLE,
+        dropped=DROPPED,
+        sample_rows=5000,
+        synthesized=["a", "b", "c", "d", "e", "f"],
+        counted_columns=["a", "b", "c", "d", "e", "f", "price"],
+        utility=utility,
+        utility_floor=0.5,
+        verdict=Verdict([], [], problems or []),
+    )
+
+
+def test_a_missing_report_makes_its_component_unknown_and_counts_zero():
+    for component, field_ in (
+        ("quality", "quality_score"),
+        ("privacy", "direct_identifiers"),
+        ("drift", "compared_columns"),
+    ):
+        result = score(**{field_: None})
+        assert result.breakdown[component] is None
+        assert component in result.unknown, result.unknown
+        known = {k: v for k, v in score().breakdown.items() if k != component}
+        assert result.score == pytest.approx(sum(WEIGHTS[k] * v for k, v in known.items()))
+    reason = "quality_report has no rows for 2026-12-01"
+    assert score(unknown={"quality": reason}).unknown["quality"] == reason
+    with pytest.raises(ReadinessError, match="unknown components"):
+        score(unknown={"mood": "?"})
+
+
+def test_a_useful_sample_scores_its_utility_over_every_counted_column():
+    result = score(synthesis=_sample(0.82))
+    assert result.breakdown["utility"] == pytest.approx(82.0)
+    assert result.score > SAMPLE_CAP
+    assert any(r.startswith("synthetic sample: 5000 rows of a, b, c") for r in result.ready)
+    for column, why in DROPPED.items():
+        assert f"column {column} is not in the sample: {why}" in result.recommendations
+
+
+def test_a_sample_that_fails_its_check_scores_at_most_the_cap():
+    problem = "columns smoker hold only placeholders ('__other__' or null)"
+    useless = score(synthesis=_sample(0.82, [problem]))
+    assert useless.score <= SAMPLE_CAP < score(synthesis=_sample(0.82)).score
+    assert any(problem in r for r in useless.recommendations)
+    assert useless.not_ready and not useless.ready
+
+
+def test_a_refusal_scores_low_and_says_why_what_to_do_and_what_was_left_out():
+    refusal = Outcome(
+        status=REFUSED,
+        reason="too few rows for epsilon 1: 120 rows, about 800 needed",
+        actions=["raise epsilon to 6.7", "capture at least 800 rows"],
+        dropped=DROPPED,
+        counted_columns=["a", "b", "price"],
+    )
+    result = score(synthesis=refusal, rows=120, synthesized_columns=3)
+    assert result.breakdown["utility"] == 0.0 and result.score <= SAMPLE_CAP
+    advice = result.recommendations
+    assert "synthesis refused: too few rows for epsilon 1: 120 rows, about 800 needed" in advice
+    assert "raise epsilon to 6.7" in advice and "capture at least 800 rows" in advice
+    assert all(f"column {c} is not in the sample: {w}" in advice for c, w in DROPPED.items())
+    assert result.not_ready == [f"no synthetic sample: synthesis refused: {refusal.reason}"]
+    # everything else at its best still cannot lift a refused day above the cap
+    assert score(synthesis=refusal).score == SAMPLE_CAP
+
+
+def test_a_synthesis_that_did_not_run_is_unknown_and_capped():
+    result = score(unknown={"utility": "synthetic_sample recorded no outcome"})
+    assert result.breakdown["utility"] is None and result.score <= SAMPLE_CAP
+    assert "synthesis unknown: synthetic_sample recorded no outcome" in result.recommendations
+
+
+@pytest.mark.parametrize("days", [0, 1, 2])
+def test_delivery_volume_is_unknown_until_three_days_of_history(days):
+    result = score(delivery=DeliveryVolume(share=None, history_days=days))
+    assert result.unknown["volume"].startswith(
+        f"delivery size unknown: {days} of {HISTORY_DAYS_NEEDED} days of history"
+    )
+    assert result.breakdown["volume"] == 100.0  # rows vs epsilon still scored
+    declared = score(delivery=DeliveryVolume(share=None, history_days=days, declared=True))
+    assert "volume" not in declared.unknown
+
+
+def test_a_judged_delivery_size_caps_volume():
+    good = score(delivery=DeliveryVolume(share=1.0, history_days=3))
+    short = score(delivery=DeliveryVolume(share=0.4, history_days=5))
+    assert "volume" not in good.unknown and good.breakdown["volume"] == 100.0
+    assert short.breakdown["volume"] == pytest.approx(40.0) and short.score < good.score
+    assert any("row count is off its expected range" in r for r in short.recommendations)
+
+
+def test_a_text_source_says_what_is_ready_and_what_is_not():
+    facts = TextFacts("utterance", 412, 0.097, ["email"], 0.012)
+    synthesized = Outcome(
+        status=SAMPLE,
+        dropped={"utterance": "free text", "ticket_id": "identifier"},
+        sample_rows=412,
+        synthesized=["created_at", "channel", "intent", "priority"],
+        counted_columns=["created_at", "channel", "intent", "priority", "ticket_id"],
+        utility=0.7,
+        utility_floor=0.5,
+        verdict=Verdict([], [], []),
+    )
+    result = score(synthesis=synthesized, text=facts)
+    assert "corpus: 412 texts in utterance" in result.ready
+    assert "PII in 9.7% of texts (email)" in result.ready
+    assert "exact duplicates: 1.2% of texts" in result.ready
+    assert "label and structured columns synthesized: created_at, channel, intent, priority" in (
+        result.ready
+    )
+    assert any(r.startswith("free text (utterance) is not modelled") for r in result.not_ready)
+    assert "column utterance is not in the sample: free text" in result.recommendations

@@ -12,6 +12,7 @@ from synthcap_assets.profile.stats import profile_frame
 from synthcap_assets.synthesis.dp_domain import magnitude_grid
 from synthcap_assets.synthesis.prepare import OTHER
 from synthcap_assets.synthesis.synthesize import (
+    DEFAULT_PREPROCESS_SHARE,
     SynthesisError,
     SynthesisResult,
     project_to_simplex,
@@ -121,8 +122,8 @@ def test_aim_on_a_small_frame():
 
 
 def test_zero_rows_gives_an_empty_typed_sample_without_fitting():
-    df = mixed_frame(n=40)
-    result = synthesize(df, profile=profile_frame(df), epsilon=1.0, rows=0)
+    df = mixed_frame(n=40)  # 40 rows: the domain is found only at a large epsilon
+    result = synthesize(df, profile=profile_frame(df), epsilon=50.0, rows=0)
     assert result.sample.height == 0 and result.fit_seconds < 0.5
     assert result.sample.schema == df.select(result.columns).schema
 
@@ -173,6 +174,9 @@ def test_the_budget_is_accounted_in_zcdp_and_adds_up_to_epsilon(fitted):
     assert result.epsilon == 3.0 and result.delta == 1e-9
     assert result.rho == pytest.approx(cdp_rho(3.0, 0.5e-9), rel=1e-9)
     # The domain was measured (nothing declared), with at most its share of rho.
-    assert 0 < result.rho_preprocess <= 0.1 * result.rho + 1e-15
+    assert 0 < result.rho_preprocess <= DEFAULT_PREPROCESS_SHARE * result.rho * (1 + 1e-12)
+    # Every release was announced with its epsilon share; together they are the epsilon.
+    assert sum(e for _, e in result.releases) == pytest.approx(3.0, rel=1e-9)
+    assert result.releases[-1][0] == "fit: mst"
     assert result.domain["amount"] == "private range"
     assert set(result.cardinalities) == set(result.columns)
