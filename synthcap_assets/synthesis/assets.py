@@ -289,6 +289,11 @@ def _answer_sample(context, lakehouse, done, known: dict) -> dg.MaterializeResul
                 "holdout_rows": done.holdout_rows,
                 "synthesized_columns": result.columns,
                 "domain": result.domain,
+                # Each continuous column's privately measured range (dates: days since 1970):
+                # every sample value lies inside it.
+                "ranges": dg.MetadataValue.json(
+                    {c: [float(lo), float(hi)] for c, (lo, hi) in result.ranges.items()}
+                ),
                 "dropped_columns": outcome.dropped,
                 "preview": preview(result.sample),
             },

@@ -65,6 +65,11 @@ def readiness_score(
     reports = read_reports(lakehouse, source, day)
     privacy = reports.privacy
     anonymity = table_row(privacy)
+    # k-anonymity means something only over quasi-identifiers: with none (rows that do not
+    # describe people, or no QI found) every row shares one class and k is the row count.
+    combination = [c for c in (anonymity.get("qi_combination_generalized") or "").split(", ") if c]
+    if not combination:
+        anonymity = {}
     drifted, compared = (
         (None, None) if reports.drift is None else drifted_and_compared(reports.drift)
     )
@@ -92,7 +97,7 @@ def readiness_score(
         rows=captured.height,
         epsilon=spec.privacy.epsilon,
         synthesized_columns=synthesized,
-        quasi_identifiers=spec.quasi_identifiers,
+        quasi_identifiers=combination or spec.quasi_identifiers,
         synthesis=outcome,
         delivery=delivery_volume(lakehouse, spec, day, reports.quality),
         text=text_facts(spec, captured, privacy),
