@@ -1,0 +1,1 @@
+"""The real-data regression suite: package-shipped real tables through `synthcap materialize`."""
