@@ -38,6 +38,7 @@ from synthcap_assets.synthesis.outcome import (
     counted_scores,
     judge_sample,
     outcome_from_row,
+    shape_scores,
 )
 from synthcap_assets.synthesis.pipeline import synthesize_evaluated
 from synthcap_assets.synthesis.prepare import DROP_REASONS
@@ -233,6 +234,7 @@ def _answer_sample(context, lakehouse, done, known: dict) -> dg.MaterializeResul
         known_columns=columns,
         utility=utility,
         utility_floor=privacy.utility_floor,
+        column_shapes=shape_scores(done.evaluation),
     )
     record_column_lineage(
         synthetic_table(source),
@@ -367,6 +369,9 @@ def synthetic_sample_is_useful(
         known_columns=[*outcome.counted_columns, *outcome.dropped],
         utility=outcome.utility,
         utility_floor=privacy.utility_floor,
+        column_shapes=shape_scores(
+            report_rows(lakehouse, SYNTHETIC_UTILITY, source, day, required=False)
+        ),
     )
     return dg.AssetCheckResult(
         passed=verdict.passed,

@@ -31,6 +31,7 @@ import polars as pl
 from synthcap_assets.quality.rules import RuleError, parse_rule
 from synthcap_assets.synthesis.prepare import OTHER
 from synthcap_assets.synthesis.utility import (
+    SHAPE_METRICS,
     column_shapes_score,
     pair_trends_score,
     utility_score,
@@ -63,6 +64,11 @@ OUTCOME_SCHEMA: dict[str, pl.DataType] = {
 
 class OutcomeError(ValueError):
     """An outcome row cannot be built as asked; the message says which field and why."""
+
+
+# A synthesized column whose shape score (KS / TV complement) falls under this does not
+# reproduce its column: a collapsed range or lost categories, which a table-wide mean hides.
+COLUMN_SHAPE_FLOOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -219,9 +225,21 @@ def judge_sample(
     known_columns: Sequence[str],
     utility: float | None,
     utility_floor: float,
+    column_shapes: Mapping[str, float] | None = None,
 ) -> Verdict:
-    """The usefulness verdict of ``sample`` (module docstring)."""
+    """The usefulness verdict of ``sample`` (module docstring). ``column_shapes``, each
+    synthesized column's shape score (KS / TV complement against the real rows): a column
+    under ``COLUMN_SHAPE_FLOOR`` does not reproduce its column, whatever the mean says."""
     problems: list[str] = []
+    lost = {c: v for c, v in (column_shapes or {}).items() if v < COLUMN_SHAPE_FLOOR}
+    if lost:
+        problems.append(
+            "columns "
+            + ", ".join(f"{c} ({v:.2f})" for c, v in sorted(lost.items()))
+            + f" score a shape under {COLUMN_SHAPE_FLOOR:g}: their synthetic values are far "
+            "from the real ones (a range or categories lost under the noise); declare their "
+            "bounds or categories, raise epsilon or capture more rows"
+        )
     empty = placeholder_columns(sample, synthesized)
     if empty:
         problems.append(
@@ -256,3 +274,11 @@ def counted_scores(
         pair_trends_score(evaluation, columns),
         utility_score(evaluation, columns),
     )
+
+
+def shape_scores(evaluation: pl.DataFrame | None) -> dict[str, float]:
+    """Each synthesized column's shape score (KS / TV complement) from evaluation rows."""
+    if evaluation is None or evaluation.is_empty():
+        return {}
+    rows = evaluation.filter(pl.col("metric").is_in(SHAPE_METRICS))
+    return dict(zip(rows["column"].to_list(), rows["score"].to_list(), strict=True))

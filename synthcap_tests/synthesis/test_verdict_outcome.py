@@ -151,3 +151,37 @@ def test_an_outcome_row_round_trips_and_a_sample_needs_its_verdict():
         Outcome(status=SAMPLE)
     with pytest.raises(OutcomeError, match="status"):
         Outcome(status="maybe")
+
+
+def test_a_collapsed_column_fails_the_verdict_whatever_the_mean() -> None:
+    """A real column (seattle's daily minimum temperature) synthesized inside a sliver of its
+    range, as a noise-collapsed private range makes it, scores a shape far under the floor
+    (scipy's KS statistic is the reference) and fails the verdict, though the table-wide
+    utility passes; a bootstrap of the real rows passes."""
+    from scipy.stats import ks_2samp
+    from vega_datasets import local_data
+
+    from synthcap_assets.synthesis.outcome import COLUMN_SHAPE_FLOOR, shape_scores
+
+    real = pl.from_pandas(local_data.seattle_weather()).select("temp_min", "wind", "weather")
+    rng = np.random.default_rng(7)
+    faithful = real[rng.integers(0, real.height, real.height)]
+    collapsed = faithful.with_columns(temp_min=pl.Series(rng.uniform(8.0, 8.25, real.height)))
+    for sample, passes in ((faithful, True), (collapsed, False)):
+        evaluation = evaluate(real, real.clear(), sample, sample.columns)
+        shapes = shape_scores(evaluation)
+        ks = ks_2samp(real["temp_min"].to_numpy(), sample["temp_min"].to_numpy()).statistic
+        assert shapes["temp_min"] == pytest.approx(1 - ks, abs=1e-9)
+        verdict = judge_sample(
+            sample,
+            synthesized=sample.columns,
+            constraints=[],
+            known_columns=sample.columns,
+            utility=0.9,
+            utility_floor=0.5,
+            column_shapes=shapes,
+        )
+        assert verdict.passed is passes, verdict.problems
+        if not passes:
+            assert shapes["temp_min"] < COLUMN_SHAPE_FLOOR
+            assert "temp_min" in verdict.problems[0]
