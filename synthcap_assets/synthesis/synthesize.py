@@ -348,58 +348,9 @@ def _fit_and_sample(
         np.random.set_state(state)
 
 
-def fit_smartnoise_default(
-    frame: pd.DataFrame,
-    *,
-    synthesizer: str,
-    epsilon: float,
-    delta: float,
-    preprocessor_eps: float,
-    categorical: Sequence[str],
-    continuous: Sequence[str],
-    rows: int,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """A sample from smartnoise-synth's *default* preprocessing (its inferred TableTransformer,
-    bounds of continuous columns inferred with ``preprocessor_eps`` taken out of ``epsilon``,
-    categories learnt from the rows) with the same MST/AIM fitting code as :func:`synthesize`,
-    so that a comparison isolates the preprocessing. Used by ``synthcap bench synth``."""
-    state = np.random.get_state()
-    try:
-        pieces = engine()
-        if synthesizer == "mst":
-            model = pieces.quick_mst(epsilon=float(epsilon), delta=delta)
-        else:
-            model = pieces.aim(
-                epsilon=float(epsilon),
-                delta=delta,
-                rounds=AIM_OPTIONS["rounds_per_column"] * len(frame.columns),
-                max_model_size=AIM_OPTIONS["max_model_size"],
-            )
-        np.random.seed(seed % 2**32)
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            model.fit(
-                frame,
-                categorical_columns=list(categorical),
-                continuous_columns=list(continuous),
-                preprocessor_eps=preprocessor_eps,
-                nullable=bool(frame.isna().any().any()),
-            )
-            sample = model.sample(rows)
-    except ValueError as exc:
-        raise SynthesisError(f"smartnoise default {synthesizer} failed: {exc}") from exc
-    finally:
-        np.random.set_state(state)
-    if not isinstance(sample, pd.DataFrame):
-        sample = pd.DataFrame(list(sample), columns=frame.columns)
-    return sample
-
-
 __all__ = [
     "SynthesisError",
     "SynthesisResult",
-    "fit_smartnoise_default",
     "project_to_simplex",
     "synthesize",
 ]
