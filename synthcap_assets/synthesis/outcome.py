@@ -15,8 +15,9 @@ row to ``reports/synthetic_outcome`` (:data:`OUTCOME_SCHEMA`) whatever happens:
   blocking check ``synthetic_sample_is_useful`` re-applies to the stored rows. A sample fails
   when a synthesized column is all placeholder (``__other__``, or null throughout), when a
   declared constraint (``privacy.constraints``, quality-rule grammar) is broken in any row,
-  or when its utility (mean of column shapes and pair trends, every counted source column in,
-  a column left out scoring 0) is under ``privacy.utility_floor``.
+  when a synthesized column's shape score is under ``COLUMN_SHAPE_FLOOR`` (a collapsed range
+  or lost categories), or when its utility (mean of column shapes and pair trends, every
+  counted source column in, a column left out scoring 0) is under ``privacy.utility_floor``.
 
 Pure: frames in, rows out; the asset does the reading and writing.
 """
