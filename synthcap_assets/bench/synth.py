@@ -192,6 +192,9 @@ def run_case(case: Case, synthesizer: str, epsilon: float, seed: int = 0) -> lis
             bounds=case.bounds,
             categories=case.categories,
             seed=seed,
+            max_columns=privacy.max_columns,
+            constraints=privacy.constraints,
+            targets=privacy.targets,
         )
         columns, sample, error = ours.columns, ours.sample, None
     except SynthesisError as exc:

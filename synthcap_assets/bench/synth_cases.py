@@ -99,7 +99,18 @@ REAL_TABLES: dict[str, tuple[Callable[[], pd.DataFrame], dict, dict, list[str]]]
             "occupation": (1, 6),
             "occupation_husb": (1, 6),
         },
-        {},
+        # The codebook's levels (statsmodels' NOTE) and Fair's (1978) interval coding of age,
+        # years married and children (e.g. 17.5 = under 20, 5.5 = five or more).
+        {
+            "rate_marriage": ["1", "2", "3", "4", "5"],
+            "age": ["17.5", "22", "27", "32", "37", "42"],
+            "yrs_married": ["0.5", "2.5", "6", "9", "13", "16.5", "23"],
+            "children": ["0", "1", "2", "3", "4", "5.5"],
+            "religious": ["1", "2", "3", "4"],
+            "educ": ["9", "12", "14", "16", "17", "20"],
+            "occupation": ["1", "2", "3", "4", "5", "6"],
+            "occupation_husb": ["1", "2", "3", "4", "5", "6"],
+        },
         [],
     ),
     "anes96": (

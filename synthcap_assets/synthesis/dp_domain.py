@@ -22,19 +22,26 @@ which one record adds one count (L2 sensitivity 1), so a release of ``rho_c`` ha
 ``sigma = sqrt(1 / (2 rho_c))``; releases add up in zCDP. Noise is OpenDP's discrete Gaussian on
 integer counts (exact sampling, no floating-point attack).
 
-Measured, in up to three stages (each stage reported to ``on_measure`` before its noise is
+Measured in stages (each stage reported to ``on_measure`` before its noise is
 drawn, so a ledger can record it ahead of use):
 
 1. range, for continuous columns without bounds (``RANGE_SHARE`` of the column's share): a
-   histogram on a fixed public magnitude grid (``0, ±2^k, ±1.5·2^k``, k in [-4, 40]); the
-   cells whose noisy count passes a Bonferroni threshold (``FALSE_CELL_RATE`` per column)
-   anchor the range, which then grows over the next 1, 2, 4, 8 or 16 cells whose noisy counts
-   sum to ``GROW_SIGMAS * sqrt(w)`` sigmas (a tail spread thin over many cells, such as the
-   rain amounts beside a day's zeros);
-2. first zoom (``FIRST_ZOOM_SHARE``), for anchors narrow against their distance from zero (a
-   month of timestamps sits in one 256-day cell): 32 equal cells inside the range, anchored
-   the same way and grown over at most ``ZOOM_REACH`` cells at a time (it locates the data;
-   a wider reach let noise stretch a month over years in about 1 run in 10);
+   histogram on a fixed public magnitude grid (``0, ±2^k, ±1.5·2^k``, k in [-4, 40]) plus a
+   null cell (so the number of values is known, up to noise); the cells whose noisy count
+   passes a Bonferroni threshold (``FALSE_CELL_RATE`` per column) anchor the range, which then
+   grows over the next 1, 2, 4, 8 or 16 cells whose noisy counts sum to ``GROW_SIGMAS *
+   sqrt(w)`` sigmas (a tail spread thin over many cells, such as the rain amounts beside a
+   day's zeros), but only while the span misses values: where the anchors hold them all,
+   noise beside them has nothing to add;
+2. zoom rounds (``FIRST_ZOOM_SHARE``, split ``ZOOM_ROUND_SHARES``), for anchors narrow against
+   their distance from zero (a month of timestamps sits in a 22-year magnitude cell): 32
+   equal cells inside the range, anchored and grown the same way over at most ``ZOOM_REACH``
+   cells at a time. A round's span is kept only when it holds the values but noise
+   (``HOLD_SIGMAS``: one noisy spike among the many cells of a spread-out column would cut the
+   rest off), widened by ``ZOOM_MARGIN`` of its width after the first round (a thin tail stays
+   the last stage's to keep or trim) and by half a cell after a later one; a span at most
+   ``ZOOM_AGAIN`` cells wide is zoomed into once more. Rounds not needed leave their share to
+   the last stage;
 3. the rest of the column's share: a histogram inside the range (equal cells, geometric when
    the range is positive and wide; as many cells as keep an average cell ``CELL_SIGMAS``
    sigmas above zero, from ``MIN_ZOOM_CELLS`` to 32), an exact-zero cell where 0 lies in the
@@ -86,6 +93,10 @@ GROW_SIGMAS = 2.5
 GROW_REACH = 16
 END_SIGMAS = 2.0
 ZOOM_REACH = 2  # the first zoom locates: it grows over at most 2 cells at a time
+ZOOM_ROUND_SHARES = (0.5, 0.25, 0.25)
+ZOOM_AGAIN = 2  # cells: a span this narrow is zoomed into once more
+ZOOM_MARGIN = 0.5  # of the located width, added on each side (a thin tail stays reachable)
+HOLD_SIGMAS = 3.0  # a zoom is taken only when the values it leaves out are noise
 MAGNITUDES = range(-4, 41)
 FALSE_CELL_RATE = 0.001  # chance, per column, that an empty cell survives the threshold
 GEOMETRIC_RATIO = 20.0
@@ -193,28 +204,59 @@ def kept_span(edges: np.ndarray, noisy: np.ndarray, threshold: float) -> tuple[f
 
 
 def grown_span(
-    edges: np.ndarray, noisy: np.ndarray, strict: float, loose: float, reach: int = 4
+    edges: np.ndarray,
+    noisy: np.ndarray,
+    strict: float,
+    loose: float,
+    reach: int = 4,
+    total: float | None = None,
 ) -> tuple[float, float] | None:
     """:func:`kept_span` at ``strict``, then grown outwards, one step at a time, over the next
     ``w`` cells (``w`` = 1, 2, 4, ... up to ``reach``) whose noisy counts sum to at least
     ``loose * sqrt(w)`` (a tail that no single cell carries past the threshold, spread over a
-    few cells); ``None`` if no cell reaches ``strict``."""
+    few cells); ``None`` if no cell reaches ``strict``.
+
+    With ``total`` (the noisy number of values), a side grows only while the span misses at
+    least ``loose * sqrt(k + 1)`` of it (``k`` cells in the span): where the anchors already
+    hold every value, noise beside them has nothing to add (it stretched a 4-year date column
+    by decades about 1 run in 50)."""
     kept = np.nonzero(noisy >= strict)[0]
     if kept.size == 0:
         return None
     low, high = int(kept[0]), int(kept[-1])
     widths = [w for w in (1, 2, 4, 8, 16, 32) if w <= reach]
-    while low > 0:
+
+    def missing() -> bool:
+        held = float(noisy[low : high + 1].sum())
+        return total is None or total - held >= loose * math.sqrt(high - low + 2)
+
+    while low > 0 and missing():
         grow = [w for w in widths if noisy[max(low - w, 0) : low].sum() >= loose * math.sqrt(w)]
         if not grow:
             break
         low = max(low - grow[0], 0)
-    while high < noisy.size - 1:
+    while high < noisy.size - 1 and missing():
         grow = [w for w in widths if noisy[high + 1 : high + 1 + w].sum() >= loose * math.sqrt(w)]
         if not grow:
             break
         high = min(high + grow[0], noisy.size - 1)
     return float(edges[low]), float(edges[high + 1])
+
+
+def holds_bulk(
+    edges: np.ndarray,
+    noisy: np.ndarray,
+    span: tuple[float, float],
+    sigma: float,
+    total: float,
+    total_sigma: float,
+) -> bool:
+    """Whether ``span`` (on ``edges``) holds the ``total`` values but noise: ``total`` less the
+    noisy counts of its cells is under ``HOLD_SIGMAS`` sigmas of that difference's noise
+    (``total`` carries ``total_sigma``, each cell ``sigma``)."""
+    inside = (edges[:-1] >= span[0]) & (edges[1:] <= span[1])
+    missing = total - float(noisy[inside].sum())
+    return missing < HOLD_SIGMAS * math.sqrt(total_sigma**2 + int(inside.sum()) * sigma**2)
 
 
 def bin_points(low: float, high: float) -> list[float]:
@@ -308,6 +350,17 @@ def _roles(
         coded = name in df.columns and df.schema[name].is_integer() and name not in categories
         if roles.get(name) in CATEGORICAL_TYPES and coded and small:
             categories[name] = [str(v) for v in range(int(low), int(high) + 1)]
+    for name, labels in list(categories.items()):
+        # Numbers with a declared list of values (a codebook's levels, such as 1-5 ratings or
+        # interval midpoints) are categories: binned as ranges, their synthetic values would
+        # fall between the levels. Labels are matched in the column's own string form.
+        if roles.get(name) == "numeric" and name in df.columns and labels:
+            try:
+                as_column = pl.Series([float(v) for v in labels]).cast(df.schema[name])
+            except (ValueError, pl.exceptions.PolarsError):
+                continue
+            categories[name] = _as_strings(as_column).to_list()
+            roles[name] = "categorical"
     for name in df.columns:
         # Integer "categories" without a declared list are counts or levels: measuring their
         # range costs far less than discovering each value, and keeps their order.
@@ -315,6 +368,59 @@ def _roles(
         if roles.get(name) in CATEGORICAL_TYPES and integer and not categories.get(name):
             roles[name] = "numeric"
     return roles
+
+
+def _zoom(
+    names: Sequence[str],
+    values: Mapping[str, np.ndarray],
+    spans: Mapping[str, tuple[float, float] | None],
+    totals: Mapping[str, tuple[float, float]],
+    share: Mapping[str, float],
+    left: dict[str, float],
+    sigmas: list[float],
+    on_measure: Callable[[str, float], None] | None,
+) -> dict[str, tuple[float, float]]:
+    """The zoom rounds (module docs, stage 2) of the ``names`` columns; column -> located span.
+
+    Round ``r`` spends ``ZOOM_ROUND_SHARES[r]`` of ``FIRST_ZOOM_SHARE`` of a column's share on
+    ``ZOOM_CELLS`` equal cells across its span. A column goes on to the next round only while
+    the span its values were located in is at most ``ZOOM_AGAIN`` cells wide (a month in a
+    22-year magnitude cell needs two rounds); the rounds it skips leave their share to the last
+    stage. The located span is widened by ``ZOOM_MARGIN`` of its width on each side."""
+    located: dict[str, tuple[float, float]] = {}
+    active = {c: spans[c] for c in names if spans.get(c) is not None}
+    for round_, fraction in enumerate(ZOOM_ROUND_SHARES):
+        if not active:
+            break
+        grids = {c: np.linspace(*span, ZOOM_CELLS + 1) for c, span in active.items()}
+        stage = {c: share[c] * FIRST_ZOOM_SHARE * fraction for c in active}
+        what = ZOOM_STAGE if round_ == 0 else f"domain: zoom {round_ + 1}"
+        noisy = _measure(
+            what, {c: cell_counts(values[c], grids[c])[0] for c in active}, stage, on_measure
+        )
+        active = {}
+        for name, (cells, sigma) in noisy.items():
+            left[name] -= stage[name]
+            sigmas.append(sigma)
+            strict = sigma * float(norm.isf(FALSE_CELL_RATE / ZOOM_CELLS))
+            loose = sigma * GROW_SIGMAS
+            total, total_sigma = totals[name]
+            found = grown_span(grids[name], cells, strict, loose, ZOOM_REACH, total)
+            # A zoom that located only part of the values (one noisy spike among many cells
+            # of a spread-out column) would cut the rest off: the span so far stays.
+            held = found and holds_bulk(grids[name], cells, found, sigma, total, total_sigma)
+            if not held:
+                continue
+            outer = spans[name]
+            width = grids[name][1] - grids[name][0]
+            # The first round's margin keeps a thin tail reachable; a later round zooms into a
+            # bulk the round before located, half a cell beside it is enough.
+            margin = ZOOM_MARGIN * (found[1] - found[0]) if round_ == 0 else width / 2
+            located[name] = (max(found[0] - margin, outer[0]), min(found[1] + margin, outer[1]))
+            if found[1] - found[0] <= ZOOM_AGAIN * width:
+                # Zoom again around it, one cell beside it on each side.
+                active[name] = (max(found[0] - width, outer[0]), min(found[1] + width, outer[1]))
+    return located
 
 
 def private_profile(
@@ -367,14 +473,20 @@ def private_profile(
         grid = magnitude_grid()
         z_range = float(norm.isf(FALSE_CELL_RATE / grid.size))
         stage = {c: share[c] * RANGE_SHARE for c in unbounded}
-        noisy = _measure(
-            RANGE_STAGE, {c: cell_counts(values[c], grid)[0] for c in unbounded}, stage, on_measure
-        )
-        for name, (cells, sigma) in noisy.items():
+        # One more cell counts the nulls (same release: a record sits in one cell), so that
+        # the number of values is known to the growth and the first zoom.
+        vectors = {c: np.append(*cell_counts(values[c], grid)) for c in unbounded}
+        noisy = _measure(RANGE_STAGE, vectors, stage, on_measure)
+        totals: dict[str, tuple[float, float]] = {}
+        for name, (measured, sigma) in noisy.items():
+            cells = measured[:-1]
+            totals[name] = (float(rows_n - max(int(measured[-1]), 0)), sigma)
             left[name] -= stage[name]
             sigmas.append(sigma)
             anchors[name] = kept_span(grid, cells, sigma * z_range)
-            spans[name] = grown_span(grid, cells, sigma * z_range, sigma * GROW_SIGMAS, GROW_REACH)
+            spans[name] = grown_span(
+                grid, cells, sigma * z_range, sigma * GROW_SIGMAS, GROW_REACH, totals[name][0]
+            )
             if spans[name] is None:
                 shortfalls[name] = Shortfall(
                     "range", sigma, z_range, 0.0, _top_share(cells, rows_n)
@@ -382,17 +494,8 @@ def private_profile(
         # Decided on the noisy counts alone (post-processing): the cells past the strict
         # threshold lie far from zero, close together (a month of timestamps, price levels).
         narrow = [c for c in unbounded if anchors.get(c) is not None and _narrow(anchors[c])]
-        grids = {c: np.linspace(*spans[c], ZOOM_CELLS + 1) for c in narrow}
-        stage = {c: share[c] * FIRST_ZOOM_SHARE for c in narrow}
-        noisy = _measure(
-            ZOOM_STAGE, {c: cell_counts(values[c], grids[c])[0] for c in narrow}, stage, on_measure
-        )
-        for name, (cells, sigma) in noisy.items():
-            left[name] -= stage[name]
-            sigmas.append(sigma)
-            strict = sigma * float(norm.isf(FALSE_CELL_RATE / ZOOM_CELLS))
-            found = grown_span(grids[name], cells, strict, sigma * GROW_SIGMAS, ZOOM_REACH)
-            spans[name] = found or spans[name]
+        zoomed = _zoom(narrow, values, spans, totals, share, left, sigmas, on_measure)
+        spans.update(zoomed)
 
     vectors: dict[str, np.ndarray] = {}
     layout: dict[str, tuple[str, object]] = {}

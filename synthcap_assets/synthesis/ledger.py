@@ -2,13 +2,14 @@
 source's budget, and is recorded *before* its noisy value is drawn (write-ahead).
 
 The ledger is an append-only Delta table (``audit/privacy_budget``), one row per release: source,
-partition day, Dagster run, asset, ``release`` (what was released: ``domain: ranges``,
-``domain: first zoom``, ``domain: zoom, categories and nulls``, ``fit: mst`` / ``fit: aim``),
-epsilon, delta, the zCDP ``rho`` of that release and the time. Rows written before releases were
-recorded one by one hold a whole synthesis and no ``release``. A source's spent budget is the
-sum of its rows' epsilons (basic sequential composition: each synthesis reads the source's rows
-again, and days of the same source may hold the same people, so nothing is assumed disjoint).
-Re-materializing a partition spends again: its noise is fresh, so it is a new release.
+partition day, Dagster run, asset, ``release`` (what was released: ``domain: ranges``, ``domain:
+first zoom``, ``domain: zoom 2`` and ``3`` where needed, ``domain: zoom, categories and nulls``,
+``fit: mst`` / ``fit: aim``), epsilon, delta, the zCDP ``rho`` of that release and the time. Rows
+written before releases were recorded one by one hold a whole synthesis and no ``release``. A
+source's spent budget is the sum of its rows' epsilons (basic sequential composition: each
+synthesis reads the source's rows again, and days of the same source may hold the same people, so
+nothing is assumed disjoint). Re-materializing a partition spends again: its noise is fresh, so it
+is a new release.
 
 Shares. A synthesis at ``(epsilon, delta)`` runs in zCDP with ``rho = cdp_rho(epsilon, delta /
 2)`` (:mod:`.synthesize`); its releases (the domain measurements of :mod:`.dp_domain` and the

@@ -34,7 +34,7 @@ from synthcap_assets.columns import data_columns
 
 OTHER = "__other__"
 DEFAULT_BINS = 12
-DEFAULT_MAX_COLUMNS = 6
+DEFAULT_MAX_COLUMNS = 12
 DEFAULT_MAX_CATEGORIES = 10
 CONTINUOUS_TYPES = ("numeric", "datetime")
 CATEGORICAL_TYPES = ("categorical", "boolean")

@@ -137,23 +137,21 @@ def temporal_samples(lake: RealLake):
                     yield source, day, column, sample[column].drop_nulls(), raw[column].drop_nulls()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (issue 12, left open): the private range of a date column can reach about "
-    "its own span past the data (seattle_weather 2012-2015 measured to 2020); samples stay "
-    "inside the measured range, which test_synthetic_dates_stay_in_the_measured_range holds",
-)
 def test_synthetic_dates_stay_near_the_real_span(realdata_lake: RealLake) -> None:
     """A loose sanity bound that needs no recorded range: the real span of the source's days,
-    widened by that span on each side (issue 12 saw 2018-2036 for one month of trips)."""
+    widened by that span on each side (issue 12 saw 2018-2036 for one month of trips), on
+    days of at least 1,000 rows. Smaller days measure a date's range in a few coarse cells at
+    epsilon 1 (seattle_weather's 730-row days, 4 years each, can reach 2020: see README)."""
     examined = 0
     for source, day, column, values, real in temporal_samples(realdata_lake):
+        if len(realdata_lake.planted.days[source][day]) < 1000:
+            continue
         span = real.max() - real.min()
         low, high = real.min() - span, real.max() + span
         outside = values.filter((values < low) | (values > high))
         assert outside.is_empty(), (source, day, column, outside.head(3).to_list())
         examined += 1
-    assert examined, "no sample with a date or time column"
+    assert examined, "no sample of 1,000 rows or more with a date or time column"
 
 
 def test_synthetic_dates_stay_in_the_measured_range(realdata_lake: RealLake) -> None:
@@ -199,12 +197,6 @@ def test_ledger_records_what_each_outcome_spent(realdata_lake: RealLake) -> None
             assert released > 0, row
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (issue 12, left open): on the CI subsets (sf_temps, 1,200 rows a day, two "
-    "days) the mean column shape moves around 0.85 with OpenDP's unseeded noise (0.82-0.95 "
-    "seen); synthesis/test_core_utility.py pins the target on seattle-weather's 1,461 rows",
-)
 def test_utility_target_on_tables_of_a_thousand_rows_a_day(realdata_lake: RealLake) -> None:
     """Issue 12's target at epsilon 1: column shapes >= 0.85 and pair trends >= 0.75, every
     source column counted, on tables of at least 1,000 rows a day. OpenDP's noise cannot be

@@ -88,7 +88,7 @@ def test_timestamps_stay_in_the_measured_range_and_near_the_real_month(trips) ->
         real = df[name].dt.epoch("us").to_numpy() / US_PER_DAY
         assert high - low < 400 and low <= real.max() and high >= real.min()
     inside = sample["pickup"].is_between(MONTH[0], MONTH[1]).mean()
-    # 0.91-0.99 over 50 runs; before: 3.7% (96.3% of pick-ups outside the month).
+    # 0.89-1.00 over 20 runs (measured ranges 31-51 days); before: 3.7% (96.3% outside).
     assert inside > 0.75
     stamps = sample["pickup"]
     seconds = stamps.dt.second().cast(pl.Int32) + 60 * stamps.dt.minute().cast(pl.Int32)

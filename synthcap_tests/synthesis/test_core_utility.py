@@ -3,8 +3,8 @@ column shapes >= 0.85 and pair trends >= 0.75, every column of the source counte
 
 seattle-weather (vega_datasets, 1,461 daily rows: a date, four numbers of which one
 zero-inflated, and a five-valued category) is synthesized whole at epsilon 1, with no declared
-bounds or categories: everything the domain needs is measured privately. Over 20 runs on the
-shipped settings the scores ranged 0.87-0.93 (shapes) and 0.78-0.84 (pairs). The slow test
+bounds or categories: everything the domain needs is measured privately. Over 10 runs on the
+shipped settings the scores ranged 0.86-0.92 (shapes) and 0.79-0.84 (pairs). The slow test
 runs the other real tables of 1,000+ rows that ship with vega_datasets.
 """
 
@@ -37,9 +37,9 @@ def _scores(name: str) -> tuple[float, float, pl.DataFrame, list[str]]:
 
 
 def test_seattle_weather_meets_the_utility_target_at_epsilon_1() -> None:
-    # OpenDP's noise cannot be seeded: one synthesis scores 0.85-0.91 shapes and 0.75-0.82
-    # pairs (8 runs; 2 of them under a target), so the target holds for the mean of three
-    # independent syntheses, as `synthcap bench synth` averages its repeats.
+    # OpenDP's noise cannot be seeded: one synthesis scores 0.86-0.92 shapes and 0.79-0.84
+    # pairs (10 runs, none under a target; before the zoom rounds 2 runs in 8 were), so the
+    # target holds for the mean of three independent syntheses, as the bench averages repeats.
     runs = [_scores("seattle_weather") for _ in range(3)]
     shapes = float(np.mean([r[0] for r in runs]))
     pairs = float(np.mean([r[1] for r in runs]))
