@@ -18,6 +18,8 @@ import numpy as np
 import polars as pl
 from faker import Faker
 
+from synthcap_assets.bench.text_data import multilingual_messages
+
 DAYS = (dt.date(2026, 11, 16), dt.date(2026, 11, 17), dt.date(2026, 11, 18))
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "synthcap_assets/sample_sources/data"
 
@@ -323,6 +325,8 @@ def main(out: Path = DEFAULT_OUT) -> None:
         write(customers(day, first_id, seed=7000 + n), out / "customers" / f"{day}.csv")
         first_id += CUSTOMER_ROWS[day]
         write(support_tickets(day, seed=9000 + n), out / "support_tickets" / f"{day}.csv")
+        messages = multilingual_messages(day, seed=11000 + n)
+        write(messages, out / "multilingual_messages" / f"{day}.csv")
     total = sum(p.stat().st_size for p in out.rglob("*.csv"))
     print(f"wrote {len(list(out.rglob('*.csv')))} files, {total} bytes, under {out}")
 

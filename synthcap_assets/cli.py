@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -11,21 +12,52 @@ import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
-import polars as pl
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+# Nothing heavy at import time: `synthcap --help` and `synthcap sources` must answer in well
+# under a second, so JAX, Dagster, polars, DuckDB and the synthesis stack are imported inside
+# the commands that compute (tested in synthcap_tests/test_cli_imports.py).
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import Console
 
-from synthcap_assets.lineage.cli import add_lineage_parser
-from synthcap_assets.privacy.cli import add_erase_parser
-from synthcap_assets.profile.cli import add_profile_parser
-from synthcap_resources.catalog import CatalogError, scan_catalog, sources_dir
-from synthcap_resources.lakehouse import LakehouseError, LakehouseResource, lake_root
-from synthcap_resources.sql import LakeQueryError, query_lake
+# Subcommands whose parser lives in another module: name -> (module, function(subparsers) that
+# adds the parser, one-line help for `synthcap --help`). The module is imported only when its
+# command runs. To add a subcommand, add ONE line here (keep the help equal to the parser's).
+PLUGIN_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "lineage": (
+        "synthcap_assets.lineage.cli",
+        "add_lineage_parser",
+        "upstream and downstream tables (and columns) from OpenLineage events",
+    ),
+    "erase": (
+        "synthcap_assets.privacy.cli",
+        "add_erase_parser",
+        "erase a person's rows from a source's raw, feature and synthetic tables",
+    ),
+    "profile": (
+        "synthcap_assets.profile.cli",
+        "add_profile_parser",
+        "profile of a source over a date range (merged)",
+    ),
+    "doctor": (
+        "synthcap_assets.doctor",
+        "add_doctor_parser",
+        "check a deployment: storage, migrations, lake, broker, daemon, sensors",
+    ),
+    "report": (
+        "synthcap_assets.reports.cli",
+        "add_report_parser",
+        "write the visual HTML report of one (source, date) and print its path",
+    ),
+    "ui": (
+        "synthcap_assets.ui",
+        "add_ui_parser",
+        "start the Dagster UI and daemon on this instance, lake and catalog",
+    ),
+}
 
-UI_COMMAND = "DAGSTER_HOME={home} dagster dev -w workspace.yaml"
+UI_COMMAND = "DAGSTER_HOME={home} .venv/bin/synthcap ui"
 READINESS_QUERY = (
     "select source, date, round(score, 1) as score, round(quality, 1) as quality, "
     "round(privacy, 1) as privacy, round(drift, 1) as drift, round(utility, 1) as utility, "
@@ -35,6 +67,8 @@ READINESS_QUERY = (
 
 def _printable(df: pl.DataFrame) -> pl.DataFrame:
     """Nested values (lists, structs) as JSON text, so every format can print them."""
+    import polars as pl
+
     nested = [n for n, t in df.schema.items() if isinstance(t, (pl.List, pl.Struct, pl.Array))]
     return df.with_columns(
         pl.Series(
@@ -48,6 +82,8 @@ def _printable(df: pl.DataFrame) -> pl.DataFrame:
 
 def render(df: pl.DataFrame, fmt: str, console: Console) -> None:
     """Print ``df`` as a table, CSV or JSON rows."""
+    from rich.table import Table
+
     if fmt == "csv":
         sys.stdout.write(_printable(df).write_csv())
     elif fmt == "json":
@@ -60,6 +96,10 @@ def render(df: pl.DataFrame, fmt: str, console: Console) -> None:
 
 
 def cmd_sources(args: argparse.Namespace, console: Console) -> int:
+    from rich.table import Table
+
+    from synthcap_resources.catalog import scan_catalog, sources_dir
+
     folder = Path(args.folder) if args.folder else sources_dir()
     specs, errors = scan_catalog(folder)
     table = Table("id", "kind", "domain", "format", "start", "license", "enabled", "title")
@@ -81,6 +121,11 @@ def cmd_sources(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_sql(args: argparse.Namespace, console: Console) -> int:
+    from rich.console import Console
+
+    from synthcap_resources.lakehouse import LakehouseError, LakehouseResource, lake_root
+    from synthcap_resources.sql import LakeQueryError, query_lake
+
     lakehouse = LakehouseResource(root=args.lake or lake_root())
     try:
         df = query_lake(lakehouse, args.query)
@@ -96,6 +141,14 @@ def _run_with_progress(
 ) -> tuple[list, list]:
     """Run ``runner(on_start, on_partition)`` with a progress bar and a line per partition;
     returns the runs and the failed ones."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     failures = []
     with Progress(
         TextColumn("{task.description}"),
@@ -132,6 +185,9 @@ def _run_with_progress(
 
 
 def _print_readiness(console: Console, lake: str, where: str = "") -> None:
+    from synthcap_resources.lakehouse import LakehouseResource
+    from synthcap_resources.sql import LakeQueryError, query_lake
+
     query = READINESS_QUERY.replace(" order by", f"{where} order by")
     try:
         render(query_lake(LakehouseResource(root=lake), query), "table", console)
@@ -140,11 +196,18 @@ def _print_readiness(console: Console, lake: str, where: str = "") -> None:
 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> int:
-    from synthcap_assets.demo import run_demo  # Dagster and torch load only when needed
+    from synthcap_assets.demo import (  # Dagster and torch load only when needed
+        budget_lines,
+        run_demo,
+        step_seconds,
+    )
+    from synthcap_resources.catalog import sources_dir
+    from synthcap_resources.lakehouse import LakehouseResource, lake_root
 
     lake = args.lake or lake_root()
     sources = Path(args.sources) if args.sources else sources_dir()
     started = time.perf_counter()
+    since = dt.datetime.now(dt.UTC)
     runs, failures = _run_with_progress(
         console,
         "registering bundled sources",
@@ -157,6 +220,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     _print_readiness(console, lake)
     console.print("Open the UI:  " + UI_COMMAND.format(home=os.environ["DAGSTER_HOME"]))
     console.print('Query:        synthcap sql "select * from readiness_score"')
+    for line in budget_lines(time.perf_counter() - started, step_seconds(since)):
+        console.print(line, highlight=False)
     # The demo shows verdicts: a day a blocking check held back (too few rows for a useful
     # sample, say) is an answer its readiness row explains; only errors fail the demo.
     held = [run for run in failures if run.held_by_gate]
@@ -170,7 +235,11 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_materialize(args: argparse.Namespace, console: Console) -> int:
+    from rich.console import Console
+
     from synthcap_assets.materialize import PlanError, plan_for, run_partitions  # loads torch
+    from synthcap_resources.catalog import sources_dir
+    from synthcap_resources.lakehouse import LakehouseResource, lake_root
 
     lake = args.lake or lake_root()
     sources = Path(args.sources) if args.sources else sources_dir()
@@ -213,8 +282,27 @@ def cmd_bench(args: argparse.Namespace, console: Console) -> int:
         from synthcap_assets.bench.capture import run_from_args as run_capture
 
         return run_capture(args, console)
+    if args.suite == "text":
+        from synthcap_assets.bench.text import run_from_args as run_text
+
+        return run_text(args, console)
     from synthcap_assets.bench.runner import format_table, run_profile_bench, write_json
 
+    if args.scale:
+        from synthcap_assets.bench.scale import (
+            SCALE_ROWS,
+            format_scale,
+            plot_scale,
+            run_scale_bench,
+        )
+
+        document = run_scale_bench(tuple(args.sizes or SCALE_ROWS))
+        console.print(format_scale(document), highlight=False)
+        if args.plot:
+            console.print(f"wrote {plot_scale(document, Path(args.plot))}")
+        if args.json:
+            write_json(document, Path(args.json))
+        return 0
     document = run_profile_bench(args.rows or 10_000_000, args.tools)
     console.print(format_table(document), highlight=False)
     if args.json:
@@ -244,7 +332,15 @@ def add_materialize_parser(sub: argparse._SubParsersAction) -> None:
     mat.set_defaults(func=cmd_materialize)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; a plugin command's full parser (and its module) only when ``argv`` names it,
+    a one-line entry for ``--help`` otherwise."""
+    command = _command_in(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="synthcap", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="register the bundled sources and materialize everything")
@@ -261,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--lake", help="lake root (default $SYNTHCAP_LAKE or ./lakehouse)")
     sql.set_defaults(func=cmd_sql)
     bench = sub.add_parser("bench", help="benchmarks against peer tools, measured in one run")
-    bench.add_argument("suite", choices=["profile", "synth", "capture"])
+    bench.add_argument("suite", choices=["profile", "synth", "capture", "text"])
     bench.add_argument(
         "--rows", type=int, help="profile: rows (10M); synth: cap per table; capture: rows (1M)"
     )
@@ -271,18 +367,32 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=int, help="synth: runs per case, averaged (default 3)")
     bench.add_argument("--json", help="also write the results as JSON to this path")
     bench.add_argument("--tools", nargs="+", help="a subset of the tools (synthcap always runs)")
+    bench.add_argument(
+        "--scale", action="store_true", help="profile: cost against rows, from Delta files"
+    )
+    bench.add_argument(
+        "--sizes", nargs="+", type=int, help="profile --scale: row counts (1M 10M 100M)"
+    )
+    bench.add_argument("--plot", help="profile --scale: also draw seconds and memory to this PNG")
     bench.set_defaults(func=cmd_bench)
-    add_lineage_parser(sub)
-    add_erase_parser(sub)
-    add_profile_parser(sub)
+    for name, (module, adder, summary) in PLUGIN_COMMANDS.items():
+        if name == command:
+            getattr(importlib.import_module(module), adder)(sub)
+        else:
+            sub.add_parser(name, help=summary, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
+    from dagster_shared.utils.warnings import BetaWarning, PreviewWarning  # light, no dagster
+    from rich.console import Console
+
+    from synthcap_resources.catalog import CatalogError
+
     # Partitioned checks and multi-partition mappings are beta/preview in Dagster; say it once
     # in the docs, not on every run.
-    for category in (dg.BetaWarning, dg.PreviewWarning, UserWarning, DeprecationWarning):
+    for category in (BetaWarning, PreviewWarning, UserWarning, DeprecationWarning):
         warnings.filterwarnings("ignore", category=category)
     try:
         # A pipe gets rich's 80 columns; tables here are wider than that.

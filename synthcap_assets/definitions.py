@@ -23,6 +23,7 @@ from synthcap_assets.capture.assets import (
     raw_capture_conforms_to_schema,
     raw_capture_not_empty,
 )
+from synthcap_assets.executor import executor_from_env
 from synthcap_assets.features.assets import feature_set, feature_set_has_no_pii
 from synthcap_assets.privacy.assets import privacy_report
 from synthcap_assets.profile.assets import drift_report, drift_within_thresholds, profile
@@ -38,6 +39,7 @@ from synthcap_assets.synthesis.assets import (
 )
 from synthcap_assets.synthesis.budget import privacy_budget, privacy_budget_available
 from synthcap_assets.synthesis.readiness_asset import readiness_score
+from synthcap_assets.text.assets import TEXT_ASSETS, TEXT_CHECKS
 from synthcap_resources.alerts import AlertsResource
 from synthcap_resources.catalog import CatalogResource, sources_dir
 from synthcap_resources.lakehouse import LakehouseResource, lake_root
@@ -51,6 +53,7 @@ ASSETS = [
     privacy_report,
     drift_report,
     feature_set,
+    *TEXT_ASSETS,
     privacy_budget,
     synthetic_sample,
     readiness_score,
@@ -62,6 +65,7 @@ CHECKS = [
     quality_metrics_within_history,
     drift_within_thresholds,
     feature_set_has_no_pii,
+    *TEXT_CHECKS,
     privacy_budget_available,
     synthetic_sample_has_no_pii,
     synthetic_sample_is_useful,
@@ -99,6 +103,9 @@ def build_definitions(lake: str | None = None, sources: str | None = None) -> dg
             *READINESS_SENSORS,
         ],
         resources=build_resources(lake, sources),
+        # One process per run, steps in it: no per-step process paying the imports
+        # (synthcap_assets/executor.py says why; SYNTHCAP_EXECUTOR picks another).
+        executor=executor_from_env(),
     )
 
 

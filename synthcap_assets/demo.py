@@ -3,12 +3,18 @@
 The partitions run through ``synthcap_assets.materialize`` (the same path as
 ``synthcap materialize``): a real Dagster instance (``DAGSTER_HOME``, SQLite by default), so
 every run, materialization and check shows in the UI afterwards.
+
+The demo has a time budget (``DEMO_BUDGET_SECONDS``, on a quiet 2-core machine), split among
+its steps (``STEP_BUDGETS``: each asset's seconds summed over every partition); ``synthcap
+demo`` prints each step's measured time beside its budget at its end (``budget_lines``). An
+asset added to the graph gets a line in ``STEP_BUDGETS`` or is counted under ``other``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +35,23 @@ __all__ = [
     "sample_days",
     "step_errors",
 ]
+
+DEMO_BUDGET_SECONDS = 60.0
+# Seconds per step, summed over all the demo's partitions; they add up to the demo's budget.
+STEP_BUDGETS: dict[str, float] = {
+    "raw_capture": 6.0,
+    "quality_report": 5.0,
+    "profile": 6.0,
+    "privacy_report": 4.0,
+    "drift_report": 3.0,
+    "feature_set": 3.0,
+    "text": 3.0,  # the text assets (synthcap_assets/text/), together
+    "privacy_budget": 1.0,
+    "synthetic_sample": 14.0,
+    "readiness_score": 3.0,
+    "checks": 4.0,  # every asset check, together
+    "other": 8.0,  # Dagster's run bookkeeping between steps, registration, the final table
+}
 
 
 def install_bundled_sources(folder: Path) -> list[Path]:
@@ -72,3 +95,41 @@ def run_demo(
     ]
     plan.sort(key=lambda item: (item[1], item[0]))
     return run_partitions(lake, sources, plan, on_start, on_partition)
+
+
+def _budget_key(step: str) -> str:
+    name = step.split(".")[-1]
+    if name in STEP_BUDGETS:
+        return name
+    if name.startswith("text") or "_text" in name:
+        return "text"
+    return "checks" if "check" in step or "_is_" in name or "_within_" in name else "other"
+
+
+def step_seconds(since: dt.datetime) -> dict[str, float]:
+    """Seconds per budget line, summed over every step of every run created after ``since``
+    in the Dagster instance (``DAGSTER_HOME``)."""
+    import dagster as dg
+
+    totals: dict[str, float] = defaultdict(float)
+    with dg.DagsterInstance.get() as instance:
+        for run in instance.get_runs(filters=dg.RunsFilter(created_after=since)):
+            for stats in instance.get_run_step_stats(run.run_id):
+                if stats.start_time and stats.end_time:
+                    totals[_budget_key(stats.step_key)] += stats.end_time - stats.start_time
+    return dict(totals)
+
+
+def budget_lines(total: float, steps: dict[str, float]) -> list[str]:
+    """The demo's time against its budget, step by step."""
+    other = max(0.0, total - sum(steps.values())) + steps.get("other", 0.0)
+    measured = {**steps, "other": other}
+    lines = [
+        f"time budget: {total:.1f}s of {DEMO_BUDGET_SECONDS:.0f}s "
+        f"({'within' if total <= DEMO_BUDGET_SECONDS else 'OVER'} budget; a quiet 2-core machine)"
+    ]
+    for key, budget in STEP_BUDGETS.items():
+        spent = measured.get(key, 0.0)
+        mark = "" if spent <= budget else "  over"
+        lines.append(f"  {key:<18}{spent:>7.1f}s of {budget:>5.1f}s{mark}")
+    return lines

@@ -59,7 +59,7 @@ class Alert:
     """One thing a person should hear about, with what was observed and what was expected."""
 
     key: str
-    kind: Literal["check_failed", "run_failed", "stale_source"]
+    kind: Literal["check_failed", "run_failed", "stale_source", "catalog_invalid"]
     severity: Literal["ERROR", "WARN"]
     message: str
     occurred_at: dt.datetime

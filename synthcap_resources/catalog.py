@@ -16,11 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-import dagster as dg
 import yaml
-
-# Dagster runs the schedules, so its own cron parser is the judge (not exported publicly).
-from dagster._utils.schedules import is_valid_cron_string
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -33,7 +29,10 @@ from pydantic import (
 from synthcap_resources.sources.database_spec import DatabaseSpec
 from synthcap_resources.sources.http_spec import HttpApiSpec
 from synthcap_resources.sources.stream_spec import StreamSpec
+from synthcap_resources.sources.web_spec import EdgarFilingsSpec, FeedSpec, HuggingFaceSpec
 
+# Kinds whose settings sit in a block of the same name.
+BLOCK_KINDS = ("http_api", "database", "stream", "huggingface", "edgar_filings", "feed")
 SOURCE_ID_PATTERN = r"^[a-z0-9_]+$"
 DEFAULT_SOURCES_DIR = "sources"
 BUNDLED_SCHEME = "bundled://"
@@ -151,7 +150,8 @@ class PrivacySpec(BaseModel):
     constraints: list[str] = Field(default_factory=list)
     # Columns a synthesis keeps first when more are usable than max_columns allows.
     targets: list[str] = Field(default_factory=list)
-    max_columns: Annotated[int, Field(ge=2, le=64)] = 6
+    # (12 holds a codebook survey whole; MST fits it in seconds, AIM in about a minute.)
+    max_columns: Annotated[int, Field(ge=2, le=64)] = 12
     # The least utility (0-1: mean of column shapes and pair trends, every source column
     # counted) a sample must reach to pass its check.
     utility_floor: Annotated[float, Field(ge=0, le=1)] = 0.5
@@ -182,6 +182,29 @@ class DriftSpec(BaseModel):
     jensenshannon: Annotated[float, Field(gt=0)] = 0.1
 
 
+class TextSpec(BaseModel):
+    """Gates of a text source's corpus (see synthcap_assets/text/): allowed languages, the
+    quality filters that drop documents (datatrove's rule sets; parameters overridable), the
+    near-duplicate shingles and LSH bands, and planted literals that must never reach it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    languages: list[str] = Field(default_factory=list)  # ISO 639-1; empty: any language
+    min_language_purity: Annotated[float, Field(ge=0, le=1)] = 0.9
+    max_duplicate_share: Annotated[float, Field(ge=0, le=1)] = 0.2
+    min_pass_rate: Annotated[float, Field(ge=0, le=1)] = 0.5
+    filters: list[
+        Literal["gopher_quality", "gopher_repetition", "c4_quality", "fineweb_quality"]
+    ] = Field(default_factory=list)
+    filter_params: dict[str, dict[str, float | int | bool | list]] = Field(default_factory=dict)
+    shingle: Literal["char", "word"] = "char"
+    shingle_size: Annotated[int, Field(ge=1, le=32)] = 5
+    bands: Annotated[int, Field(ge=1, le=64)] = 14
+    rows: Annotated[int, Field(ge=1, le=32)] = 8
+    min_jaccard: Annotated[float, Field(gt=0, le=1)] = 0.8
+    canaries: list[Annotated[str, Field(min_length=4)]] = Field(default_factory=list)
+
+
 class SourceSpec(BaseModel):
     """One source as its YAML file declares it."""
 
@@ -190,13 +213,19 @@ class SourceSpec(BaseModel):
     id: Annotated[str, Field(pattern=SOURCE_ID_PATTERN, max_length=64)]
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
-    kind: Literal["file", "http_api", "database", "stream"]
+    kind: Literal[
+        "file", "http_api", "database", "stream", "huggingface", "edgar_filings", "feed"
+    ]
     # kind file: where each day's file is ('{date}' in the path, globs allowed) and its format.
     location: Annotated[str, Field(min_length=1)] | None = None
     format: Literal["csv", "jsonl", "json", "parquet", "excel", "text", "pdf"] | None = None
     http_api: HttpApiSpec | None = None
     database: DatabaseSpec | None = None
     stream: StreamSpec | None = None
+    # Text published on the web (web_spec.py): a Hub dataset split, EDGAR filings, a feed.
+    huggingface: HuggingFaceSpec | None = None
+    edgar_filings: EdgarFilingsSpec | None = None
+    feed: FeedSpec | None = None
     start_date: dt.date
     schedule: str = "0 6 * * *"
     enabled: bool = True
@@ -222,10 +251,13 @@ class SourceSpec(BaseModel):
     subject: Literal["person", "entity", "none"] = "person"
     pii: dict[str, Literal[PII_TYPES]] = Field(default_factory=dict)
     quasi_identifiers: list[str] = Field(default_factory=list)
+    # What each column means, in words: shown as the column descriptions in the Dagster UI.
+    columns: dict[str, str] = Field(default_factory=dict)
     quality: QualitySpec = Field(default_factory=QualitySpec)
     contract: ContractSpec = Field(default_factory=ContractSpec)
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     drift: DriftSpec = Field(default_factory=DriftSpec)
+    text: TextSpec = Field(default_factory=TextSpec)
     # Set by the loader: the YAML file this spec came from (relative locations resolve against it).
     spec_path: Path | None = Field(default=None, exclude=True)
 
@@ -247,6 +279,10 @@ class SourceSpec(BaseModel):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
+        # Dagster runs the schedules, so its own cron parser is the judge (not exported
+        # publicly); imported here, so `synthcap sources` does not load Dagster for the rest.
+        from dagster._utils.schedules import is_valid_cron_string
+
         if not is_valid_cron_string(value):
             raise ValueError(f"not a valid cron expression: {value!r}")
         return value
@@ -266,7 +302,7 @@ class SourceSpec(BaseModel):
                 raise ValueError("a file source needs 'location' and 'format'")
         elif getattr(self, self.kind) is None:
             raise ValueError(f"a {self.kind} source needs a '{self.kind}' block")
-        for other in ("http_api", "database", "stream"):
+        for other in BLOCK_KINDS:
             if other != self.kind and getattr(self, other) is not None:
                 raise ValueError(f"a {self.kind} source cannot have a '{other}' block")
         return self
@@ -341,6 +377,7 @@ def _check_columns(path: Path, spec: SourceSpec) -> None:
         "text_column": [spec.text_column] if spec.text_column else [],
         "pii": spec.pii,
         "quasi_identifiers": spec.quasi_identifiers,
+        "columns": spec.columns,
         "quality.key_columns": spec.quality.key_columns,
         "privacy.targets": spec.privacy.targets,
     }
@@ -384,26 +421,11 @@ def scan_catalog(folder: Path | None = None) -> tuple[dict[str, SourceSpec], lis
     return specs, errors
 
 
-class CatalogResource(dg.ConfigurableResource):
-    """The source catalog as a Dagster resource: the folder of YAML specs."""
+def __getattr__(name: str) -> object:
+    """``CatalogResource`` (a Dagster resource) lives in ``catalog_resource``, imported on first
+    use so that reading the catalog (``synthcap sources``) does not load Dagster."""
+    if name == "CatalogResource":
+        from synthcap_resources.catalog_resource import CatalogResource
 
-    folder: str = DEFAULT_SOURCES_DIR
-
-    def specs(self) -> dict[str, SourceSpec]:
-        return load_catalog(Path(self.folder))
-
-    def scan(self) -> tuple[dict[str, SourceSpec], list[CatalogError]]:
-        return scan_catalog(Path(self.folder))
-
-    def get(self, source_id: str) -> SourceSpec:
-        """The spec of ``source_id``; only its file is parsed, so a broken neighbour is harmless."""
-        path = Path(self.folder) / f"{source_id}.yaml"
-        if path.is_file():
-            return parse_spec(path)
-        specs, _ = self.scan()
-        if source_id not in specs:
-            raise CatalogError(
-                f"source {source_id!r} is not in the catalog at {self.folder} "
-                f"(known: {', '.join(sorted(specs)) or 'none'})"
-            )
-        return specs[source_id]
+        return CatalogResource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,14 @@ overwrite): never the table, never another partition, never half a partition. A 
 taken back with :meth:`LakehouseResource.undo_write` (a failed multi-table capture does so):
 a Delta restore of the version before it when no other commit followed, else a row-level undo
 of exactly its partition or rows.
+
+On S3 (``s3://bucket/prefix``) delta-rs commits with conditional puts (``If-None-Match``), so
+concurrent writers need no lock service: a commit that loses a race re-reads the log and tries
+again, up to ``commit_retries`` times (delta-rs' default of 15 gave up under 8 concurrent
+appenders). Two overwrites of the *same* partition cannot both win: the loser raises
+:class:`ConcurrentWriteError`, which a Dagster retry policy (``CONCURRENT_WRITE_RETRY``) runs
+again. Credentials and the endpoint come from ``storage_options`` or the environment
+(``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ..., ``AWS_ALLOW_HTTP=true`` for a plain-HTTP store).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-from deltalake.exceptions import DeltaError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from pydantic import Field
 
 DEFAULT_LAKE_ROOT = "lakehouse"
@@ -47,10 +55,32 @@ PartitionValue = str | dt.date
 # when other writers commit to the same table right after it.
 WRITE_ID_KEY = "synthcap.write_id"
 HISTORY_LOOKBACK = 50
+# Commit attempts against concurrent writers before a write gives up (delta-rs default: 15).
+DEFAULT_COMMIT_RETRIES = 100
+# Re-runs a step whose write lost a race for the same partition (ConcurrentWriteError): by then
+# the winner has committed, so the retry reads the new version and replaces the partition again.
+CONCURRENT_WRITE_RETRY = dg.RetryPolicy(
+    max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
 
 
 class LakehouseError(RuntimeError):
     """A Delta read or write failed; the message names the table and the partition."""
+
+
+class ConcurrentWriteError(LakehouseError):
+    """Another writer committed a conflicting change to the same partition first; nothing of
+    this write was committed. Running the write again (a retry policy does) is safe."""
+
+
+def _write_error(context: str, exc: Exception) -> LakehouseError:
+    """The specific error for a failed Delta write: a lost race, or anything else."""
+    if isinstance(exc, CommitFailedError):
+        return ConcurrentWriteError(
+            f"{context}: a concurrent writer changed the same data first; nothing was "
+            f"committed, run it again: {exc}"
+        )
+    return LakehouseError(f"{context}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -99,6 +129,7 @@ class LakehouseResource(dg.ConfigurableResource):
 
     root: str = DEFAULT_LAKE_ROOT
     storage_options: dict[str, str] = Field(default_factory=dict)
+    commit_retries: int = DEFAULT_COMMIT_RETRIES
 
     @property
     def is_local(self) -> bool:
@@ -189,11 +220,19 @@ class LakehouseResource(dg.ConfigurableResource):
         return f"{table}: [{predicate}] put back as of version {before}"
 
     def write_partition(
-        self, table: str, df: pl.DataFrame, partition: Mapping[str, PartitionValue]
+        self,
+        table: str,
+        df: pl.DataFrame,
+        partition: Mapping[str, PartitionValue],
+        *,
+        read_version: int | None = None,
     ) -> WriteResult:
         """Replace the partition ``partition`` (column -> value) of ``table`` with ``df``.
 
         Every row of ``df`` must belong to that partition; columns new to the table merge in.
+        ``read_version``: the table version ``df`` was computed from; when another writer has
+        replaced the partition since, nothing is committed and ``ConcurrentWriteError`` says so
+        (without it, the write applies to the latest version, as Delta's own retries do).
         """
         if not partition:
             raise ValueError(f"{table}: a partition write needs at least one partition column")
@@ -209,19 +248,25 @@ class LakehouseResource(dg.ConfigurableResource):
         uri = self.uri(table)
         write_id = uuid.uuid4().hex
         try:
+            target: str | DeltaTable = uri
+            if read_version is not None:
+                target = DeltaTable(uri, version=read_version, storage_options=self._options())
             write_deltalake(
-                uri,
+                target,
                 df.to_arrow(),
                 mode="overwrite",
                 predicate=predicate,
                 partition_by=list(partition),
                 schema_mode="merge",
                 storage_options=self._options(),
-                commit_properties=CommitProperties(custom_metadata={WRITE_ID_KEY: write_id}),
+                commit_properties=CommitProperties(
+                    custom_metadata={WRITE_ID_KEY: write_id},
+                    max_commit_retries=self.commit_retries,
+                ),
             )
             version = self._version_of(uri, write_id)
         except (DeltaError, OSError, ValueError) as exc:
-            raise LakehouseError(f"{table} [{predicate}]: Delta write failed: {exc}") from exc
+            raise _write_error(f"{table} [{predicate}]: Delta write failed", exc) from exc
         return WriteResult(
             table=table,
             uri=uri,
@@ -252,19 +297,24 @@ class LakehouseResource(dg.ConfigurableResource):
     def tables(self) -> dict[str, str]:
         """Every Delta table in the lake by its SQL name: ``<asset>``, ``<asset>__<source>``, or
         ``<folder>__<name>`` for the bookkeeping tables (``audit__compliance``)."""
-        if not self.is_local:
-            raise LakehouseError(f"listing tables needs a local lake; {self.root} is remote")
-        root = Path(self.uri(""))
         found: dict[str, str] = {}
         for folder, asset in PER_SOURCE_TABLES.items():
-            for path in sorted((root / folder).glob("*/_delta_log")):
-                found[f"{asset}__{path.parent.name}"] = str(path.parent)
-        for path in sorted((root / REPORTS_FOLDER).glob("*/_delta_log")):
-            found[path.parent.name] = str(path.parent)
+            for name in self._table_names(folder):
+                found[f"{asset}__{name}"] = self.uri(f"{folder}/{name}")
+        for name in self._table_names(REPORTS_FOLDER):
+            found[name] = self.uri(f"{REPORTS_FOLDER}/{name}")
         for folder in BOOKKEEPING_FOLDERS:
-            for path in sorted((root / folder).glob("*/_delta_log")):
-                found[f"{folder}__{path.parent.name}"] = str(path.parent)
+            for name in self._table_names(folder):
+                found[f"{folder}__{name}"] = self.uri(f"{folder}/{name}")
         return found
+
+    def _table_names(self, folder: str) -> list[str]:
+        """The Delta tables directly under ``folder`` (those with a ``_delta_log``), sorted."""
+        if self.is_local:
+            return sorted(p.parent.name for p in Path(self.uri(folder)).glob("*/_delta_log"))
+        if not self.root.startswith("s3://"):
+            raise LakehouseError(f"listing tables of {self.root}: only local and s3:// lakes")
+        return _s3_table_names(self.uri(folder), self.storage_options)
 
     def append(
         self, table: str, df: pl.DataFrame, partition_by: list[str] | None = None
@@ -334,7 +384,9 @@ class LakehouseResource(dg.ConfigurableResource):
         uri = self.uri(table)
         write_id = uuid.uuid4().hex
         properties = CommitProperties(
-            custom_metadata={WRITE_ID_KEY: write_id}, app_transactions=transactions
+            custom_metadata={WRITE_ID_KEY: write_id},
+            app_transactions=transactions,
+            max_commit_retries=self.commit_retries,
         )
         try:
             write_deltalake(
@@ -348,7 +400,7 @@ class LakehouseResource(dg.ConfigurableResource):
             )
             version = self._version_of(uri, write_id)
         except (DeltaError, OSError, ValueError) as exc:
-            raise LakehouseError(f"{table}: Delta {mode} failed: {exc}") from exc
+            raise _write_error(f"{table}: Delta {mode} failed", exc) from exc
         return WriteResult(table=table, uri=uri, version=version, rows=df.height, partition={})
 
     def _version_of(self, uri: str, write_id: str) -> int:
@@ -377,3 +429,36 @@ class LakehouseResource(dg.ConfigurableResource):
         except (DeltaError, ValueError, OSError) as exc:
             raise LakehouseError(f"{table}: purging old versions failed: {exc}") from exc
         return removed
+
+
+def _s3_table_names(folder_uri: str, options: Mapping[str, str]) -> list[str]:
+    """The Delta tables directly under the S3 folder ``folder_uri``: sub-folders that hold a
+    ``_delta_log/`` entry. Endpoint and keys from ``options`` (delta-rs' ``AWS_*`` keys) or
+    the environment, as boto3 reads them."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, prefix = folder_uri.removeprefix("s3://").partition("/")
+    prefix = prefix.rstrip("/") + "/"
+    lower = {k.lower(): v for k, v in options.items()}
+    client = boto3.client(
+        "s3",
+        endpoint_url=lower.get("aws_endpoint_url") or lower.get("endpoint_url"),
+        aws_access_key_id=lower.get("aws_access_key_id"),
+        aws_secret_access_key=lower.get("aws_secret_access_key"),
+        region_name=lower.get("aws_region"),
+    )
+    names = []
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, Delimiter="/"
+        )
+        for page in pages:
+            for entry in page.get("CommonPrefixes", []):
+                sub = entry["Prefix"]
+                log = client.list_objects_v2(Bucket=bucket, Prefix=f"{sub}_delta_log/", MaxKeys=1)
+                if log.get("KeyCount", 0):
+                    names.append(sub[len(prefix) :].rstrip("/"))
+    except (BotoCoreError, ClientError) as exc:
+        raise LakehouseError(f"listing tables under {folder_uri} failed: {exc}") from exc
+    return sorted(names)

@@ -1,7 +1,9 @@
 """The SQL door to the lake: DuckDB over the Delta tables, registered as Arrow datasets.
 
 Each report table is named after its asset (``readiness_score``) and each per-source table
-``<asset>__<source>`` (``raw_capture__market_prices``). No DuckDB extension is downloaded.
+``<asset>__<source>`` (``raw_capture__market_prices``). No DuckDB extension is downloaded:
+delta-rs reads the files, local or on S3 (``s3://`` lakes use the lakehouse's storage options
+or the ``AWS_*`` environment), and DuckDB scans the Arrow datasets it hands over.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def query_lake(lakehouse: LakehouseResource, query: str) -> pl.DataFrame:
     duck = DuckDBResource(database=":memory:")
     with duck.get_connection() as conn:
         for name, uri in tables.items():
-            conn.register(name, DeltaTable(uri).to_pyarrow_dataset())
+            delta = DeltaTable(uri, storage_options=lakehouse.storage_options or None)
+            conn.register(name, delta.to_pyarrow_dataset())
         try:
             return conn.sql(query).pl()
         except duckdb.Error as exc:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from pathlib import Path
 
 import pytest
+
+# The date dimension starts at the catalog's earliest start_date (synthcap_assets.partitions);
+# tests use their own catalogs and days, so a ./sources left in the checkout must not move it.
+os.environ.setdefault("SYNTHCAP_START_DATE", "2024-01-01")
+# Readiness runs write a visual report (about 2 s of charts); tests that look at it turn it on.
+os.environ.setdefault("SYNTHCAP_REPORTS", "off")
 
 from synthcap_resources.catalog import BUNDLED_SOURCES_DIR
 

@@ -90,7 +90,7 @@ def test_demo_from_an_empty_lake_and_instance(tmp_path: Path) -> None:
     cli = [sys.executable, "-m", "synthcap_assets.cli"]
     demo = subprocess.run([*cli, "demo"], env=env, cwd=tmp_path, capture_output=True, text=True)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-    assert "dagster dev -w workspace.yaml" in demo.stdout
+    assert f"DAGSTER_HOME={env['DAGSTER_HOME']} .venv/bin/synthcap ui" in demo.stdout
     query = "select source, date, score from readiness_score"
     out = subprocess.run(
         [*cli, "sql", "--format", "csv", query],

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from synthcap_assets.automation.schedules import daily_partition_job, readiness_job
+from synthcap_assets.automation.sensors import CatalogSensorError
 from synthcap_assets.capture.conform import conform
 from synthcap_assets.definitions import ASSETS, CHECKS, build_definitions
 from synthcap_assets.demo import step_errors
@@ -93,7 +94,7 @@ def test_definitions_load_and_hold_every_asset_and_check() -> None:
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {a.key.to_user_string() for a in ASSETS}
-    assert len(ASSETS) == 9 and len(CHECKS) == 9
+    assert len(ASSETS) == 10 and len(CHECKS) == 13  # text_profile and 4 text checks
     assert all(a.partitions_def is not None for a in ASSETS)
 
 
@@ -280,13 +281,14 @@ def test_sensor_registers_new_sources_and_reports_bad_specs(tmp_path: Path) -> N
         defs = build_definitions(lake=lake.lakehouse.root, sources=str(lake.sources))
         sensor = defs.resolve_sensor_def("catalog_sensor")
         context = dg.build_sensor_context(instance=instance, resources=defs.resources)
-        result = sensor(context)
-        (request,) = result.dynamic_partitions_requests
-        assert sorted(request.partition_keys) == sorted(SOURCES)
-        instance.add_dynamic_partitions(SOURCE_DIMENSION, list(request.partition_keys))
+        # The valid specs are registered first, then the tick fails naming the bad file.
+        with pytest.raises(CatalogSensorError, match="oops.yaml"):
+            sensor(context)
+        assert sorted(instance.get_dynamic_partitions(SOURCE_DIMENSION)) == sorted(SOURCES)
+        (lake.sources / "oops.yaml").unlink()
         again = sensor(dg.build_sensor_context(instance=instance, resources=defs.resources))
         assert not again.dynamic_partitions_requests
-        assert "oops.yaml" in again.skip_reason.skip_message
+        assert again.skip_reason.skip_message == "no new sources"
 
 
 def test_schedule_requests_yesterday_for_registered_enabled_sources(tmp_path: Path) -> None:

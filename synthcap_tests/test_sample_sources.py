@@ -48,7 +48,13 @@ def luhn_ok(number: str) -> bool:
 
 
 def test_catalog_has_one_source_per_domain(catalog: dict[str, SourceSpec]) -> None:
-    assert set(catalog) == {"market_prices", "us_macro", "customers", "support_tickets"}
+    assert set(catalog) == {
+        "market_prices",
+        "us_macro",
+        "customers",
+        "support_tickets",
+        "multilingual_messages",
+    }
     assert {s.domain.value for s in catalog.values()} == {
         "financial",
         "timeseries",

@@ -145,3 +145,63 @@ def test_webserver_shows_every_asset_check_and_the_captured_partition(
     partitions = [m["partition"] for m in data["assetOrError"]["assetMaterializations"]]
     assert partitions == [key]
     assert page.status_code == 200 and "<html" in page.text.lower()
+
+
+@pytest.mark.skipif(not WEBSERVER.exists(), reason="dagster-webserver is not in this venv")
+def test_synthcap_ui_starts_quietly_on_its_instance_and_serves_the_reports(
+    tmp_path: Path,
+) -> None:
+    """``synthcap ui`` from the repository (where ``./dagster.yaml`` sits) prints its URLs,
+    loads the code location and starts the daemon without one warning, and serves the lake's
+    reports over HTTP. An empty catalog: the daemon's sensors have nothing to run."""
+    home, lake, sources = tmp_path / "home", tmp_path / "lake", tmp_path / "sources"
+    sources.mkdir()
+    report = lake / "reports" / "html" / "demo" / "2026-11-17.html"
+    report.parent.mkdir(parents=True)
+    report.write_text("<!DOCTYPE html><title>r</title><p>drawn</p>")
+    port, reports_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "SYNTHCAP_LAKE": str(lake),
+        "SYNTHCAP_SOURCES": str(sources),
+        "OPENLINEAGE_DISABLED": "true",
+    }
+    env.pop("PYTHONWARNINGS", None)
+    log = tmp_path / "ui.log"
+    command = [str(Path(sys.executable).with_name("synthcap")), "ui", "--port", str(port)]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*command, "--reports-port", str(reports_port)],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        deadline = time.monotonic() + TIMEOUT_S
+        loaded = False
+        while not loaded and time.monotonic() < deadline:
+            answer = httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=60).json()
+            (entry,) = answer["data"]["workspaceOrError"]["locationEntries"]
+            loaded = entry["locationOrLoadError"] is not None
+            time.sleep(1)
+        # The daemon's first ticks come within seconds of the code location loading.
+        while "SensorDaemon" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(1)
+        served = httpx.get(f"http://127.0.0.1:{reports_port}/demo/2026-11-17.html", timeout=10)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    text = log.read_text()
+    assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry
+    assert f"Dagster UI:  {url}" in text
+    assert f"Reports:     http://127.0.0.1:{reports_port}/" in text
+    assert f"Instance:    {home}" in text
+    assert (home / "dagster.yaml").is_file()  # seeded from ./dagster.yaml
+    assert served.status_code == 200 and "drawn" in served.text
+    noise = [line for line in text.splitlines() if "warning" in line.lower()]
+    assert noise == [], "\n".join(noise)

@@ -89,10 +89,13 @@ def _from_smartnoise(sample: pd.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
     for name in sample.columns:
         dtype = like.schema[name]
         values = pl.Series(name, sample[name].tolist(), strict=False)
+        if dtype in (pl.Date, pl.Datetime):
+            # smartnoise writes a missing date as NaN: null, not a failed cast
+            values = values.cast(pl.Float64, strict=False).fill_nan(None)
         if dtype == pl.Date:
-            values = values.cast(pl.Float64).round().cast(pl.Int32).cast(pl.Date)
+            values = values.round().cast(pl.Int32).cast(pl.Date)
         elif dtype == pl.Datetime:
-            values = (values.cast(pl.Float64) * _US_PER_DAY).round().cast(pl.Int64)
+            values = (values * _US_PER_DAY).round().cast(pl.Int64)
             values = values.cast(pl.Datetime("us")).cast(dtype)
         elif dtype == pl.Boolean:
             values = values.cast(pl.String) == "True"

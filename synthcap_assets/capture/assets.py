@@ -89,6 +89,7 @@ def raw_capture(
                 **contract_metadata(checked),
                 "preview": preview(rows),
             },
+            descriptions=spec.columns,
         )
     )
 

@@ -13,6 +13,8 @@ from synthcap_assets.privacy.assets import handled_rows, no_pii_check, privacy_r
 from synthcap_assets.privacy.handling import FEATURE_HANDLINGS
 from synthcap_assets.privacy.tokens import token_key
 from synthcap_assets.reads import captured_rows
+from synthcap_assets.text.corpus import clean_corpus
+from synthcap_assets.text.day import day_facts, is_text_source
 from synthcap_resources.catalog import CatalogResource
 from synthcap_resources.lakehouse import LakehouseResource, features_table, raw_table
 
@@ -31,7 +33,9 @@ def feature_set(
     categoricals and date parts; returns, lags and rolling stats for time series; length and
     word counts of the redacted text. PII columns are never copied in: direct identifiers are
     dropped, quasi-identifiers enter generalized only (age bands, birth years, 3-digit zips),
-    tokenized columns as tokens. Stored in ``features/<source>``."""
+    tokenized columns as tokens. A text source's feature set is its clean corpus: filtered,
+    deduplicated (within the day and against earlier days), redacted documents with their
+    signals and labels as columns. Stored in ``features/<source>``."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
     captured = without_meta(captured_rows(lakehouse, source, day))
@@ -45,15 +49,27 @@ def feature_set(
         token_key(spec.privacy.tokenize_salt_env),
     )
     rows, treated, excluded = handled.rows, handled.treated, handled.excluded
-    features = build_features(
-        rows,
-        domain=spec.domain.value,
-        exclude=excluded,
-        time_column=spec.time_column,
-        entity_column=spec.entity_column,
-        text_column=spec.text_column,
-        passthrough=[c for c, how in treated.items() if how == "tokenized"],
-    )
+    if is_text_source(spec) and spec.text_column in rows.columns:
+        # A text source's feature set is its clean corpus (synthcap_assets/text/corpus.py).
+        facts, _ = day_facts(lakehouse, spec, captured, day)
+        features = clean_corpus(
+            rows,
+            spec.text_column,
+            facts,
+            languages=spec.text.languages,
+            gates=spec.text.filters,
+            redacted=treated.get(spec.text_column) == "redacted",
+        )
+    else:
+        features = build_features(
+            rows,
+            domain=spec.domain.value,
+            exclude=excluded,
+            time_column=spec.time_column,
+            entity_column=spec.entity_column,
+            text_column=spec.text_column,
+            passthrough=[c for c, how in treated.items() if how == "tokenized"],
+        )
     derived_from = feature_lineage(rows.columns, features)
     record_column_lineage(
         features_table(source), raw_table(source), derived_from, "feature extraction"

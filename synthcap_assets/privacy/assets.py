@@ -10,7 +10,7 @@ import polars as pl
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import DATE_COLUMN, as_report_rows, without_meta
 from synthcap_assets.lineage.hooks import emits_lineage
-from synthcap_assets.metadata import written_metadata
+from synthcap_assets.metadata import REPORT_COLUMN_DOCS, frame_table, written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
 from synthcap_assets.privacy.anonymity import assess_anonymity, generalize
 from synthcap_assets.privacy.checks import pii_leaks
@@ -22,6 +22,17 @@ from synthcap_resources.catalog import CatalogResource
 from synthcap_resources.lakehouse import LakehouseResource, report_table
 
 PRIVACY_REPORT = "privacy_report"
+PII_TABLE_COLUMNS = (
+    "column",
+    "pii_type",
+    "detected_by",
+    "match_share",
+    "confidence",
+    "direct_identifier",
+    "quasi_identifier",
+    "handling",
+    "handling_reason",
+)
 
 
 @dg.asset(
@@ -86,6 +97,10 @@ def privacy_report(
             written,
             report,
             {
+                "pii": frame_table(
+                    pii.select([c for c in PII_TABLE_COLUMNS if c in pii.columns]),
+                    REPORT_COLUMN_DOCS,
+                ),
                 "pii_columns": pii.filter(pl.col("pii_type").is_not_null())["column"].to_list(),
                 "direct_identifiers": direct,
                 "quasi_identifiers": anonymity.quasi_identifiers,

@@ -8,7 +8,7 @@ import polars as pl
 from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.columns import as_report_rows
 from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
-from synthcap_assets.metadata import written_metadata
+from synthcap_assets.metadata import drift_table, profile_table, written_metadata
 from synthcap_assets.partitions import previous_day_mapping, source_and_day, source_date_partitions
 from synthcap_assets.profile.drift import drift_between, drift_summary, drift_thresholds
 from synthcap_assets.profile.stats import profile_frame, profile_summary
@@ -55,7 +55,26 @@ def profile(
         summary["non_stationary_series"] = int((series["adf_pvalue"] > 0.05).sum())
     report = as_report_rows(stats, source, day)
     written = lakehouse.write_partition(report_table(PROFILE), report, partition)
-    return dg.MaterializeResult(metadata=written_metadata(written, report, summary))
+    return dg.MaterializeResult(
+        metadata=written_metadata(written, report, profile_headline(stats, summary, spec.columns))
+    )
+
+
+def profile_headline(
+    stats: pl.DataFrame, summary: dict, descriptions: dict[str, str]
+) -> dict[str, object]:
+    """The profile's metadata: the per-column table, and rates (not column counts, which
+    differ by source) as the numbers Dagster plots per partition."""
+    kinds = {k.removesuffix("_columns"): v for k, v in summary.items() if k.endswith("_columns")}
+    rates = ("rows", "mean_null_share", "max_null_share", "series_profiled")
+    return {
+        "columns": profile_table(stats, descriptions),
+        **{k: summary[k] for k in rates if k in summary},
+        "non_stationary_share": summary["non_stationary_series"] / summary["series_profiled"]
+        if summary.get("series_profiled")
+        else None,
+        "column_types": {k: v for k, v in kinds.items() if v},
+    }
 
 
 def _no_reference(source: str, day: dt.date) -> pl.DataFrame:
@@ -102,7 +121,7 @@ def drift_report(
     reference = _previous_rows(lakehouse, source, day)
     if reference is None:
         drift = _no_reference(source, day)
-        summary: dict = {"reference": "none", "columns_drifted": 0}
+        summary: dict = {"reference": "none", "drifted_share": 0.0}
     else:
         drift = drift_between(
             captured_rows(lakehouse, source, day),
@@ -110,12 +129,19 @@ def drift_report(
             thresholds=drift_thresholds(spec.drift),
             method=spec.drift.method,
         )
-        summary = {"reference": (day - dt.timedelta(days=1)).isoformat(), **drift_summary(drift)}
+        counts = drift_summary(drift)
+        summary = {
+            "reference": (day - dt.timedelta(days=1)).isoformat(),
+            "drifted_share": counts["drifted_share"],
+            "max_psi": counts["max_psi"],
+            "drifted": f"{counts['columns_drifted']} of {drift.height} columns",
+        }
     report = as_report_rows(drift, source, day)
     written = lakehouse.write_partition(
         report_table(DRIFT_REPORT), report, {"source": source, "date": day}
     )
     context.log.info(f"{source} {day}: drift {summary}")
+    summary["columns"] = drift_table(drift)
     return dg.MaterializeResult(metadata=written_metadata(written, report, summary))
 
 
@@ -137,5 +163,7 @@ def drift_within_thresholds(
         passed=not columns,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"drifted_columns": dg.MetadataValue.json(columns)},
-        description=f"drifted: {', '.join(columns)}" if columns else "no drift",
+        # The partition is named: the UI's sidebar shows the latest failure of any partition.
+        description=f"{source} {day}: "
+        + (f"drifted: {', '.join(columns)}" if columns else "no drift"),
     )

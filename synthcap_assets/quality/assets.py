@@ -10,11 +10,11 @@ from synthcap_assets.capture.assets import raw_capture
 from synthcap_assets.capture.contract_store import schema_changes
 from synthcap_assets.columns import as_report_rows, without_meta
 from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
-from synthcap_assets.metadata import written_metadata
+from synthcap_assets.metadata import frame_table, markdown_list, written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
 from synthcap_assets.quality.accuracy import expected_rows_from_history
 from synthcap_assets.quality.anomalies import describe, detect_anomalies, partition_metrics
-from synthcap_assets.quality.dimensions import Reference, assess_quality
+from synthcap_assets.quality.dimensions import DIMENSIONS, TABLE_ROW, Reference, assess_quality
 from synthcap_assets.quality.history import METRICS_TABLE, metric_history, past_row_counts
 from synthcap_assets.reads import captured_rows, report_rows
 from synthcap_resources.catalog import CatalogResource, SourceSpec
@@ -22,6 +22,8 @@ from synthcap_resources.lakehouse import LakehouseResource, report_table
 from synthcap_resources.reference import read_reference
 
 QUALITY_REPORT = "quality_report"
+# Trailing days a metric needs before the history check judges it.
+MIN_HISTORY_DAYS = 3
 
 
 def _reference(spec: SourceSpec, day) -> Reference | None:
@@ -85,12 +87,32 @@ def quality_report(
             {
                 "quality_score": result.score,
                 "threshold": q.threshold,
-                "failures": failures[:20],
+                **quality_headline(result.report, result.rule_results, failures),
                 "schema_changes": [dict(r) for r in changes.iter_rows(named=True)],
-                "rules": [dict(r) for r in result.rule_results.iter_rows(named=True)],
             },
         )
     )
+
+
+def quality_headline(
+    report: pl.DataFrame, rules: pl.DataFrame, failures: list[str]
+) -> dict[str, object]:
+    """The quality report's metadata: each table-level dimension as a 0-100 number (plotted
+    per partition by the UI), the per-column dimension table, the rules table and the
+    failures in words."""
+    table = report.filter(pl.col("column") == TABLE_ROW)
+    dims = {
+        f"{d}_score": round(100 * table[d][0], 2)
+        for d in DIMENSIONS
+        if table.height and d in table.columns and table[d][0] is not None
+    }
+    return {
+        **dims,
+        "dimensions": frame_table(report.select("column", *DIMENSIONS, "score")),
+        "rules": frame_table(rules) if rules.height else None,
+        "failures": markdown_list(failures[:20], empty="no failures"),
+        "failure_count": len(failures),
+    }
 
 
 @dg.asset_check(asset=quality_report, blocking=True, partitions_def=source_date_partitions)
@@ -112,7 +134,7 @@ def quality_score_meets_threshold(
             "observed": round(score, 2),
             "expected": f">= {threshold:g}",
         },
-        description=f"quality score {score:.1f} vs threshold {threshold:.0f}",
+        description=f"{source} {day}: quality score {score:.1f} vs threshold {threshold:.0f}",
     )
 
 
@@ -138,10 +160,22 @@ def quality_metrics_within_history(
         return dg.AssetCheckResult(
             passed=False,
             severity=dg.AssetCheckSeverity.WARN,
-            description=f"no metrics for {source} on {day}; materialize quality_report",
+            description=f"{source} {day}: no metrics; materialize quality_report",
         )
     history = metric_history(lakehouse, source, day, q.anomaly_window)
-    judged = detect_anomalies(current, history, z_threshold=q.anomaly_z)
+    days = history["date"].n_unique()
+    judged = detect_anomalies(
+        current, history, z_threshold=q.anomaly_z, min_history=MIN_HISTORY_DAYS
+    )
+    if judged.is_empty():
+        # Nothing to judge is not "all within range": say how much history there is.
+        note = f"no history yet: {days} of {MIN_HISTORY_DAYS} days"
+        return dg.AssetCheckResult(
+            passed=True,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"history_days": days, "metrics_judged": 0, "observed": note},
+            description=f"{source} {day}: {note}",
+        )
     anomalies = judged.filter(pl.col("anomalous"))
     lines = [describe(a) for a in anomalies.iter_rows(named=True)]
     ranges = {
@@ -156,12 +190,13 @@ def quality_metrics_within_history(
         passed=anomalies.is_empty(),
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "history_days": history["date"].n_unique(),
+            "history_days": days,
             "metrics_judged": judged.height,
             "anomalies": dg.MetadataValue.json(lines),
             "expected_ranges": dg.MetadataValue.json(ranges),
             "observed": "; ".join(lines) or "all metrics within range",
             "expected": f"|robust z| <= {q.anomaly_z:g} over {q.anomaly_window} trailing days",
         },
-        description="; ".join(lines[:5]) or None,
+        description=f"{source} {day}: "
+        + ("; ".join(lines[:5]) or f"{judged.height} metrics within range of {days} days"),
     )

@@ -12,15 +12,17 @@ Public, free: the column roles (the profile's semantic type, which follows the d
 integer columns without declared categories are binned as numbers), the catalog's ``bounds`` per
 column and its category lists (``privacy.categories`` and ``col in ('a', 'b')`` quality rules).
 
-Budget. The preprocessing ``rho`` is shared among the columns by weight: 1 for a continuous
-column without bounds, ``CATEGORY_WEIGHT`` for a categorical column without a declared list
-(at equal shares a category's threshold and a range cell's come out alike), and
-``DECLARED_WEIGHT`` for a declared column (only its null cell is measured). When every column is
-declared, only ``NULLS_ONLY_SHARE`` of the preprocessing budget is spent; the caller gives the
-rest to the synthesizer. Each column's measurements are Gaussian releases of a histogram to
-which one record adds one count (L2 sensitivity 1), so a release of ``rho_c`` has noise
-``sigma = sqrt(1 / (2 rho_c))``; releases add up in zCDP. Noise is OpenDP's discrete Gaussian on
-integer counts (exact sampling, no floating-point attack).
+Budget. The preprocessing ``rho`` is shared among the columns by weight: 1 for a continuous column
+without bounds, ``CATEGORY_WEIGHT`` for a categorical column without a declared list (at equal
+shares a category's threshold and a range cell's come out alike), ``BOUNDED_WEIGHT`` for a
+continuous column with declared bounds (no range stages; the last stage's histogram inside the
+bounds places its bins and trims its range to the measured ends), and ``DECLARED_WEIGHT`` for a
+declared category list (only its null cell is measured). When only category lists are declared,
+only ``NULLS_ONLY_SHARE`` of the preprocessing budget is spent; the caller gives the rest to the
+synthesizer. Each column's measurements are Gaussian releases of a histogram to which one record
+adds one count (L2 sensitivity 1), so a release of ``rho_c`` has noise ``sigma = sqrt(1 / (2
+rho_c))``; releases add up in zCDP. Noise is OpenDP's discrete Gaussian on integer counts (exact
+sampling, no floating-point attack).
 
 Measured in stages (each stage reported to ``on_measure`` before its noise is
 drawn, so a ledger can record it ahead of use):
@@ -105,6 +107,9 @@ CATEGORY_WEIGHT = 1.0
 RANGE_SHARE = 0.6  # of a continuous column's share; the first zoom takes FIRST_ZOOM_SHARE
 FIRST_ZOOM_SHARE = 0.2
 DECLARED_WEIGHT = 0.1
+# A number with declared bounds skips the range and zoom stages; its histogram inside the
+# bounds still places the bins (equal-width bins over wide public bounds lose the shape).
+BOUNDED_WEIGHT = 1.0 - RANGE_SHARE
 MAX_CATEGORIES = 64
 PROFILE_POINTS = 101
 MAX_DECLARED_RANGE = 16
@@ -455,11 +460,18 @@ def private_profile(
     values = {c: _as_days(df.get_column(c)).fill_null(np.nan).to_numpy() for c in continuous}
     unbounded = [c for c in continuous if c not in bounds]
     undeclared = [c for c in wanted if roles[c] in CATEGORICAL_TYPES and not categories.get(c)]
+    bounded = [c for c in continuous if c in bounds]
     weights = {
-        c: 1.0 if c in unbounded else CATEGORY_WEIGHT if c in undeclared else DECLARED_WEIGHT
+        c: 1.0
+        if c in unbounded
+        else BOUNDED_WEIGHT
+        if c in bounded
+        else CATEGORY_WEIGHT
+        if c in undeclared
+        else DECLARED_WEIGHT
         for c in wanted
     }
-    spend = rho if (unbounded or undeclared) else rho * NULLS_ONLY_SHARE
+    spend = rho if (unbounded or undeclared or bounded) else rho * NULLS_ONLY_SHARE
     total_weight = sum(weights.values()) or 1.0
     share = {c: spend * w / total_weight for c, w in weights.items()}
     left = dict(share)
@@ -504,7 +516,7 @@ def private_profile(
             if name in unbounded and spans[name] is None:
                 continue  # nothing to zoom into; its remaining share goes unspent
             nulls = int(np.isnan(values[name]).sum())
-            if name in unbounded:
+            if name in unbounded or name in bounds:
                 edges = _zoom_edges(*spans[name], _cells(rows_n, _sigma(left[name])))
                 finite = values[name][np.isfinite(values[name])]
                 with_zero = bool(edges[0] <= 0.0 <= edges[-1])

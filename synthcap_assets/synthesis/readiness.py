@@ -115,6 +115,11 @@ class TextFacts:
     pii_share: float | None = None
     pii_types: Sequence[str] = ()
     duplicate_share: float | None = None
+    # From the text stages (synthcap_assets/text/), None when not computed.
+    near_duplicate_share: float | None = None
+    pass_rate: float | None = None
+    language_purity: float | None = None
+    corpus_documents: int | None = None
 
 
 def rows_needed(epsilon: float, columns: int) -> int:
@@ -246,6 +251,14 @@ def _text(facts: TextFacts, outcome: Outcome | None) -> tuple[list[str], list[st
         ready.append(f"PII in {facts.pii_share:.1%} of texts{kinds}")
     if facts.duplicate_share is not None:
         ready.append(f"exact duplicates: {facts.duplicate_share:.1%} of texts")
+    if facts.near_duplicate_share is not None:
+        ready.append(f"near duplicates: {facts.near_duplicate_share:.1%} of texts")
+    if facts.language_purity is not None:
+        ready.append(f"language purity: {facts.language_purity:.1%}")
+    if facts.pass_rate is not None:
+        ready.append(f"quality filters passed: {facts.pass_rate:.1%} of texts")
+    if facts.corpus_documents is not None:
+        ready.append(f"clean corpus (before earlier days' duplicates): {facts.corpus_documents}")
     if outcome is not None and outcome.status == SAMPLE and outcome.synthesized:
         ready.append("label and structured columns synthesized: " + ", ".join(outcome.synthesized))
     not_ready = [

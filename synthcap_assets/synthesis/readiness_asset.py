@@ -11,12 +11,13 @@ import polars as pl
 
 from synthcap_assets.columns import as_report_rows
 from synthcap_assets.lineage.hooks import emits_lineage
-from synthcap_assets.metadata import written_metadata
+from synthcap_assets.metadata import frame_table, written_metadata
 from synthcap_assets.partitions import source_and_day, source_date_partitions
 from synthcap_assets.privacy.assets import privacy_report
 from synthcap_assets.profile.assets import drift_report
 from synthcap_assets.quality.assets import quality_report
 from synthcap_assets.reads import captured_rows
+from synthcap_assets.reports import report_metadata
 from synthcap_assets.synthesis.assets import synthetic_sample
 from synthcap_assets.synthesis.budget import decide_for
 from synthcap_assets.synthesis.evaluate import summary
@@ -141,6 +142,8 @@ def readiness_score(
                 "unknown": md([f"{k}: {v}" for k, v in result.unknown.items()]),
                 "ready": md(result.ready),
                 "not_ready": md(result.not_ready),
+                "breakdown": frame_table(pl.DataFrame([result.breakdown])),
+                **report_metadata(lakehouse, source, day, spec.columns, context.log),
             },
         )
     )

@@ -121,4 +121,40 @@ def text_facts(spec: SourceSpec, captured: pl.DataFrame, privacy: pl.DataFrame |
             found = row.row(0, named=True)
             pii_share = found.get("match_share") or 0.0
             kinds = [found["pii_type"]] if found.get("pii_type") else []
-    return TextFacts(column, texts.len(), pii_share, kinds, duplicates)
+    return TextFacts(
+        column, texts.len(), pii_share, kinds, duplicates, **text_stage_facts(spec, captured)
+    )
+
+
+def text_stage_facts(spec: SourceSpec, captured: pl.DataFrame) -> dict:
+    """Near-duplicate share, filter pass rate, language purity and clean-corpus size of the
+    day (synthcap_assets/text/), from the rows alone: earlier days are not consulted."""
+    from synthcap_assets.text.corpus import kept_mask
+    from synthcap_assets.text.day import dedup_params
+    from synthcap_assets.text.facts import document_facts
+    from synthcap_assets.text.signals import QualityRules
+
+    facts, _ = document_facts(
+        without_meta(captured)[spec.text_column],
+        rules=QualityRules.from_overrides(spec.text.filter_params),
+        dedup=dedup_params(spec),
+    )
+    present = facts.filter(pl.col("chars").fill_null(0) > 0)
+    if present.height == 0:
+        return {}
+    passed = present
+    for name in spec.text.filters:
+        passed = passed.filter(pl.col(name).is_null())
+    languages = present["language"]
+    inside = (
+        languages.is_in(spec.text.languages).mean()
+        if spec.text.languages
+        else languages.value_counts(sort=True)["count"][0] / present.height
+    )
+    kept = kept_mask(facts, spec.text.languages, spec.text.filters)
+    return {
+        "near_duplicate_share": float(present["near_duplicate"].mean()),
+        "pass_rate": passed.height / present.height,
+        "language_purity": float(inside),
+        "corpus_documents": int(kept.sum()),
+    }

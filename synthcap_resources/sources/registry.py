@@ -37,13 +37,18 @@ STATE_DIR_ENV = "SYNTHCAP_STATE_DIR"
 DEFAULT_USES = ["analytics", "synthetic-data"]
 DEFAULT_STATE_DIR = str(Path(tempfile.gettempdir()) / "synthcap")
 
-# kind -> "module:Class"; every class is built with no argument except the two below.
+# kind -> "module:Class"; every class is built with no argument except the HTTP_KINDS.
 CONNECTORS = {
     "file": "synthcap_resources.sources.files:FileConnector",
     "http_api": "synthcap_resources.sources.http_api:HttpApiConnector",
     "database": "synthcap_resources.sources.database:DatabaseConnector",
     "stream": "synthcap_resources.sources.stream:StreamConnector",
+    "huggingface": "synthcap_resources.sources.hf_datasets:HuggingFaceConnector",
+    "edgar_filings": "synthcap_resources.sources.edgar_filings:EdgarFilingsConnector",
+    "feed": "synthcap_resources.sources.feeds:FeedConnector",
 }
+# Kinds whose connector is built with the lake's HTTP settings (cache, Redis, state folder).
+HTTP_KINDS = ("http_api", "huggingface", "edgar_filings", "feed")
 
 
 class UnknownKindError(SourceReadError):
@@ -82,7 +87,7 @@ class SourcesResource(dg.ConfigurableResource):
     def connector(self, kind: str) -> Connector:
         """A connector for sources of ``kind``."""
         cls = load_connector_class(kind)
-        if kind == "http_api":
+        if kind in HTTP_KINDS:
             return cls(self.http_settings())
         return cls()
 
