@@ -33,12 +33,12 @@ import platform
 import subprocess
 import tempfile
 import time
-import venv
 from pathlib import Path
 
 import numpy as np
 
 from synthcap_assets.bench.text_data import bench_corpus
+from synthcap_assets.bench.ydata_env import BenchEnvError, ensure_env, env_dir
 from synthcap_assets.text.dedup import DedupParams, duplicates, normalize, shingle_hashes
 from synthcap_assets.text.signals import FILTERS, QualityRules, words_of
 
@@ -48,27 +48,13 @@ PEER_SCRIPT = Path(__file__).with_name("text_peer.py")
 TARGETS = {"filters": 2.0, "near_duplicates": 5.0, "agreement": 0.99, "recall": 0.99}
 
 
-class TextBenchError(RuntimeError):
+class TextBenchError(BenchEnvError):
     """A peer's environment could not be made or its run failed; the message says which."""
 
 
 def peer_python() -> Path:
     """The datatrove environment's interpreter, made (or remade) when missing or stale."""
-    folder = Path(os.environ.get("SYNTHCAP_BENCH_ENVS", ".bench_envs")).resolve() / "datatrove"
-    python, marker = folder / "bin" / "python", folder / "synthcap-requirements.txt"
-    wanted = "\n".join(PEER_REQUIREMENTS)
-    if python.exists() and marker.exists() and marker.read_text() == wanted:
-        return python
-    venv.EnvBuilder(with_pip=True, clear=True).create(folder)
-    done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", *PEER_REQUIREMENTS],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise TextBenchError(f"pip could not make {folder}:\n{done.stderr[-2000:]}")
-    marker.write_text(wanted)
-    return python
+    return ensure_env(env_dir("datatrove"), PEER_REQUIREMENTS)
 
 
 def ours_filters(texts: list[str]) -> dict[str, dict]:
@@ -197,7 +183,7 @@ def run_text_bench(docs: int = DEFAULT_DOCS, seed: int = 0, tools: list[str] | N
     if "datatrove" in peers:
         try:
             theirs = datatrove_filters(texts)
-        except TextBenchError as exc:
+        except BenchEnvError as exc:
             document["skipped"]["datatrove"] = str(exc)[:500]
         else:
             for name in FILTERS:

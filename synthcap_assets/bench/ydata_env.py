@@ -5,7 +5,8 @@ environment. The bench makes one under ``.bench_envs/ydata`` (``SYNTHCAP_BENCH_E
 git-ignored) with ``python -m venv`` and pip, the first time it is needed, and reuses it while
 the requirements it was made with are unchanged. The table is made here (same seed, same bytes)
 and handed over as a Parquet file; ``ydata_worker.py``, which imports nothing of synthcap, runs
-in that environment.
+in that environment. ``ensure_env`` makes the other peers' environments too (datatrove for
+``synthcap bench text``).
 """
 
 from __future__ import annotations
@@ -29,27 +30,29 @@ class BenchEnvError(RuntimeError):
     """The peer's environment could not be made or its run failed."""
 
 
-def env_dir() -> Path:
-    return Path(os.environ.get("SYNTHCAP_BENCH_ENVS", ".bench_envs")).resolve() / "ydata"
+def env_dir(name: str = "ydata") -> Path:
+    """Where the bench keeps peer environment ``name``."""
+    return Path(os.environ.get("SYNTHCAP_BENCH_ENVS", ".bench_envs")).resolve() / name
 
 
-def ensure_env(folder: Path | None = None) -> Path:
-    """The environment's python, made (or remade) when missing or stale."""
+def ensure_env(folder: Path | None = None, requirements: tuple[str, ...] = REQUIREMENTS) -> Path:
+    """The python of the environment at ``folder`` (default: ydata's) holding ``requirements``,
+    made (or remade) when missing or made with other requirements."""
     folder = folder or env_dir()
     python = folder / "bin" / "python"
     marker = folder / "synthcap-requirements.txt"
-    wanted = "\n".join(REQUIREMENTS)
+    wanted = "\n".join(requirements)
     if python.exists() and marker.exists() and marker.read_text() == wanted:
         return python
     venv.EnvBuilder(with_pip=True, clear=True).create(folder)
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", *REQUIREMENTS],
+        [str(python), "-m", "pip", "install", "--quiet", *requirements],
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
         raise BenchEnvError(
-            f"pip could not install {', '.join(REQUIREMENTS)} into {folder}:\n{done.stderr[-2000:]}"
+            f"pip could not install {', '.join(requirements)} into {folder}:\n{done.stderr[-2000:]}"
         )
     marker.write_text(wanted)
     return python
