@@ -364,9 +364,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     bench.add_argument("--tables", nargs="+", help="synth: bundled or real tables (default all)")
     bench.add_argument("--epsilons", nargs="+", type=float, help="synth: default 0.5 1 3")
     bench.add_argument("--synthesizers", nargs="+", choices=["mst", "aim"], help="synth")
-    bench.add_argument("--repeats", type=int, help="synth: runs per case, averaged (default 3)")
+    bench.add_argument(
+        "--repeats",
+        type=int,
+        help="synth: runs per case, averaged; capture: runs per tool and case, median (default 3)",
+    )
     bench.add_argument("--json", help="also write the results as JSON to this path")
     bench.add_argument("--tools", nargs="+", help="a subset of the tools (synthcap always runs)")
+    bench.add_argument(
+        "--peer-docs", type=int, help="text: datatrove gets the first N documents (default all)"
+    )
     bench.add_argument(
         "--scale", action="store_true", help="profile: cost against rows, from Delta files"
     )

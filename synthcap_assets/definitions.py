@@ -42,6 +42,7 @@ from synthcap_assets.synthesis.readiness_asset import readiness_score
 from synthcap_assets.text.assets import TEXT_ASSETS, TEXT_CHECKS
 from synthcap_resources.alerts import AlertsResource
 from synthcap_resources.catalog import CatalogResource, sources_dir
+from synthcap_resources.distributed import DaskResource
 from synthcap_resources.lakehouse import LakehouseResource, lake_root
 from synthcap_resources.lineage import lineage_from_env
 from synthcap_resources.sources.registry import sources_from_env
@@ -82,6 +83,8 @@ def build_resources(lake: str | None = None, sources: str | None = None) -> dict
         "lineage": lineage_from_env(root),
         "alerts": AlertsResource.from_env(),
         "sources": sources_from_env(),
+        # SYNTHCAP_DASK_ADDRESS: the profile asset's per-file split (in-process when unset).
+        "dask": DaskResource.from_env(),
     }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from synthcap_assets.executor import sqlite_sync
 from synthcap_assets.partitions import LAKE_START_DATE, SOURCE_DIMENSION, partition_key
 from synthcap_resources.catalog import scan_catalog
 
@@ -211,6 +212,7 @@ def run_partitions(
     from synthcap_assets.definitions import build_definitions
 
     ensure_dagster_home()
+    sqlite_sync()
     instance = dg.DagsterInstance.get()
     register_sources(instance, {source for source, _ in plan})
     defs = build_definitions(lake=lake, sources=str(sources))

@@ -183,3 +183,31 @@ def test_plan_defaults_and_bounds(user_folder: Path) -> None:
         plan_for(sources, ["shop_orders"], date=dt.date(2026, 1, 1))
     with pytest.raises(PlanError, match="before --from"):
         day_range(DAY2, DAY1)
+
+
+def test_sqlite_connections_commit_without_waiting_for_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every SQLite connection SQLAlchemy opens (Dagster's storage) gets ``synchronous=NORMAL``
+    (1) by default, the mode ``SYNTHCAP_SQLITE_SYNC`` names otherwise; other engines untouched."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    from synthcap_assets.executor import ExecutorChoiceError, sqlite_sync
+
+    def synchronous() -> int:
+        engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}", poolclass=NullPool)
+        with engine.connect() as conn:
+            value = conn.execute(text("PRAGMA synchronous")).scalar()
+        engine.dispose()
+        return int(value)
+
+    monkeypatch.delenv("SYNTHCAP_SQLITE_SYNC", raising=False)
+    assert sqlite_sync() == "NORMAL" and synchronous() == 1
+    monkeypatch.setenv("SYNTHCAP_SQLITE_SYNC", "full")
+    assert sqlite_sync() == "FULL" and synchronous() == 2
+    monkeypatch.setenv("SYNTHCAP_SQLITE_SYNC", "sometimes")
+    with pytest.raises(ExecutorChoiceError, match="SOMETIMES"):
+        sqlite_sync()
+    monkeypatch.delenv("SYNTHCAP_SQLITE_SYNC")
+    assert sqlite_sync() == "NORMAL"

@@ -5,8 +5,10 @@ neither the rows nor their values in column statistics. Each deletion is a row i
 ``audit/compliance``.
 
 Tables cleaned: ``raw/``, ``features/`` and ``synthetic/<source>`` (by ``_date``) and every
-``reports/*`` table (by ``source`` and ``date``; the quarantine holds raw rows). Bookkeeping
-without source rows (``state/*``, ``audit/*``) is kept.
+``reports/*`` table (by ``source`` and ``date``; the quarantine holds raw rows), and
+``state/text_signatures`` (a text source's band keys and shingle hashes per day: once a day
+expires, later days are no longer checked against it). Other bookkeeping without source rows
+(``state/*``, ``audit/*``) is kept.
 """
 
 import datetime as dt
@@ -16,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from synthcap_assets.columns import DATE_COLUMN
+from synthcap_assets.text.day import SIGNATURES
 from synthcap_resources.catalog import CatalogResource, SourceSpec
 from synthcap_resources.compliance import Decision, record_decisions
 from synthcap_resources.lakehouse import (
@@ -41,11 +44,9 @@ def tables_of(lakehouse: LakehouseResource, source: str) -> list[tuple[str, str]
         reports = sorted(p.parent.name for p in lakehouse_reports(lakehouse))
     else:
         reports = ["quarantine"]
-    tables += [
-        (f"{REPORTS_FOLDER}/{name}", f"source = '{esc}' AND date < '{{cutoff}}'")
-        for name in reports
-    ]
-    return tables
+    by_source = f"source = '{esc}' AND date < '{{cutoff}}'"
+    tables += [(f"{REPORTS_FOLDER}/{name}", by_source) for name in reports]
+    return [*tables, (SIGNATURES, by_source)]
 
 
 def lakehouse_reports(lakehouse: LakehouseResource) -> Iterator[Path]:

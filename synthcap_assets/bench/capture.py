@@ -3,8 +3,12 @@
 The same data for every tool, made before any clock starts (``capture_data``): a CSV file of
 ``rows`` event rows, a PostgreSQL table of the same rows, and ``min(rows, 200k)`` JSON
 messages on a fresh JetStream stream. Each (tool, case) runs in its own process
-(``capture_worker``), so peak memory is that tool's own. ``ratio`` is
-``tool_seconds / synthcap_seconds`` of the same case: above 1 means synthcap is faster.
+(``capture_worker``), so peak memory is that tool's own, ``repeats`` times (default 3), the
+rounds interleaved (synthcap, then each dlt backend, per case and round) so that a load
+that comes and goes on the machine falls on every tool alike; a row reports the median run
+(``runs`` holds every run's seconds, ``peak_mb`` the largest). NATS runs once: a drained
+stream cannot be drained again. ``ratio`` is ``tool_seconds / synthcap_seconds`` of the same
+case: above 1 means synthcap is faster.
 dlt runs the CSV and PostgreSQL cases (it has no exactly-once JetStream source), once per
 backend (``capture_tools.DLT_BACKENDS``: ConnectorX and pyarrow for PostgreSQL, its filesystem
 source's DuckDB reader and a pyarrow-read Arrow table for CSV); every row carries its
@@ -33,6 +37,7 @@ from synthcap_assets.bench.capture_data import ensure_postgres_table, write_csv
 from synthcap_assets.bench.capture_tools import BENCH_DAY, DLT_BACKENDS, Case
 
 DEFAULT_ROWS = 1_000_000
+DEFAULT_REPEATS = 3
 NATS_MAX_MESSAGES = 200_000
 PG_URL = os.environ.get("SYNTHCAP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 NATS_URL = os.environ.get("SYNTHCAP_BENCH_NATS", "nats://127.0.0.1:4222")
@@ -101,8 +106,22 @@ async def _drop_stream(stream: str) -> None:
         await nc.close()
 
 
-def run_capture_bench(rows: int = DEFAULT_ROWS, workdir: Path | None = None) -> dict:
-    """Prepare the data, measure every (tool, case) and return the JSON document."""
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median seconds, carrying every run's seconds and the largest peak."""
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    row = dict(ordered[(len(ordered) - 1) // 2])
+    row["runs"] = [r["seconds"] for r in runs]
+    row["peak_mb"] = max(r["peak_mb"] for r in runs)
+    return row
+
+
+def run_capture_bench(
+    rows: int = DEFAULT_ROWS, workdir: Path | None = None, repeats: int = DEFAULT_REPEATS
+) -> dict:
+    """Prepare the data, measure every (tool, case) ``repeats`` times and return the JSON
+    document."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
     root = Path(workdir or tempfile.mkdtemp(prefix="synthcap_bench_capture_"))
     skipped: dict[str, str] = {}
     tools = ["synthcap", "dlt"]
@@ -124,26 +143,36 @@ def run_capture_bench(rows: int = DEFAULT_ROWS, workdir: Path | None = None) -> 
         cases.append(Case("nats", messages, root, nats_url=NATS_URL, nats_stream=stream))
     else:
         skipped["nats"] = f"NATS not reachable ({NATS_URL})"
-    results = []
+    runs: dict[tuple[str, str, str | None], list[dict]] = {}
     try:
-        for case in cases:
-            base = _run("synthcap", dataclasses.replace(case, workdir=root / case.name))
-            base["ratio"] = 1.0
-            results.append(base)
-            if case.name != "nats" and "dlt" in tools:
-                for backend in DLT_BACKENDS[case.name]:
-                    where = root / case.name / backend.replace(".", "_")
-                    peer = _run("dlt", dataclasses.replace(case, workdir=where), backend)
-                    peer["ratio"] = peer["seconds"] / base["seconds"]
-                    results.append(peer)
+        for round_ in range(repeats):
+            for case in cases:
+                if case.name == "nats" and round_:
+                    continue  # drained: nothing left to capture
+                plan = [("synthcap", None)]
+                if case.name != "nats" and "dlt" in tools:
+                    plan += [("dlt", backend) for backend in DLT_BACKENDS[case.name]]
+                for tool, backend in plan:
+                    label = (backend or tool).replace(".", "_")
+                    where = root / case.name / f"{label}_{round_}"
+                    result = _run(tool, dataclasses.replace(case, workdir=where), backend)
+                    runs.setdefault((case.name, tool, backend), []).append(result)
+                    shutil.rmtree(where, ignore_errors=True)  # the next round starts bare
     finally:
         if stream:
             asyncio.run(_drop_stream(stream))
         if workdir is None:
             shutil.rmtree(root, ignore_errors=True)
+    results = []
+    for (case_name, tool, _), measured in runs.items():
+        row = _median_run(measured)
+        base = _median_run(runs[(case_name, "synthcap", None)])
+        row["ratio"] = 1.0 if tool == "synthcap" else row["seconds"] / base["seconds"]
+        results.append(row)
     return {
         "bench": "capture",
         "rows": rows,
+        "repeats": repeats,
         "results": results,
         "targets": _targets(results),
         "skipped": skipped,
@@ -152,7 +181,8 @@ def run_capture_bench(rows: int = DEFAULT_ROWS, workdir: Path | None = None) -> 
             "python": platform.python_version(),
             "method": "data made first (CSV via polars, PostgreSQL via generate_series, NATS "
             f"messages published, at most {NATS_MAX_MESSAGES:,}); one fresh process per "
-            "(tool, case), imports outside the clock; peak_mb is the Linux high-water mark "
+            f"(tool, case, run), {repeats} interleaved run(s) each, the median reported "
+            "(NATS once); imports outside the clock; peak_mb is the Linux high-water mark "
             "above the process size before the capture",
         },
     }
@@ -171,7 +201,8 @@ def _targets(results: list[dict]) -> dict:
 
 def format_table(document: dict) -> str:
     lines = [
-        f"capture benchmark: {document['rows']:,} rows (csv, postgres) into Delta",
+        f"capture benchmark: {document['rows']:,} rows (csv, postgres) into Delta, "
+        f"median of {document.get('repeats', 1)} run(s)",
         f"{'case':<10}{'tool':<10}{'backend':<17}{'rows':>11}{'seconds':>9}{'rows/s':>12}"
         f"{'peak MB':>9}{'ratio':>7}",
     ]
@@ -195,7 +226,7 @@ def format_table(document: dict) -> str:
 
 def run_from_args(args, console) -> int:
     """The ``synthcap bench capture`` command."""
-    document = run_capture_bench(args.rows or DEFAULT_ROWS)
+    document = run_capture_bench(args.rows or DEFAULT_ROWS, repeats=args.repeats or DEFAULT_REPEATS)
     console.print(format_table(document), highlight=False)
     if args.json:
         path = Path(args.json)

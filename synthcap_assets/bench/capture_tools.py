@@ -1,9 +1,12 @@
 """What each tool does in the capture benchmark: the same data into a Delta table.
 
-- ``synthcap``: the source's connector (``FileConnector``, ``DatabaseConnector``,
-  ``StreamConnector``), the capture columns, then ``LakehouseResource`` (a partition write; for
-  NATS an exactly-once append per micro-batch under its Delta transaction, then the ack): the
-  path ``raw_capture`` takes, without Dagster's run bookkeeping.
+- ``synthcap``: the body of ``raw_capture`` without Dagster (no run bookkeeping, compliance
+  checks, lineage events or materialization metadata): the source's connector
+  (``FileConnector``, ``DatabaseConnector``, ``StreamConnector``) from the stored cursor, the
+  schema contract (inferred and stored on this first capture), recorded erasures, the capture
+  columns, then ``commit_capture``: one Delta write of the rows (a partition replace; for NATS
+  an exactly-once append per micro-batch under its Delta transaction), the contract, schema
+  changes, quarantine and state rows, then the broker ack.
 - ``dlt``: a pipeline to the ``filesystem`` destination with ``table_format="delta"``, one row
   per backend (``DLT_BACKENDS``). PostgreSQL through ``sql_table`` with
   ``backend="connectorx"`` (dlt's documentation names it typically the fastest; synthcap reads
@@ -86,11 +89,14 @@ def _spec(case: Case) -> SourceSpec:
 
 
 def synthcap_capture(case: Case) -> int:
+    from synthcap_assets.capture.commit import commit_capture
     from synthcap_assets.capture.conform import add_capture_columns, conform
-    from synthcap_assets.columns import DATE_COLUMN
-    from synthcap_resources.lakehouse import LakehouseResource, raw_table
+    from synthcap_assets.capture.contract_store import plan_contract
+    from synthcap_assets.privacy.erasure import without_erased
+    from synthcap_resources.lakehouse import LakehouseResource
     from synthcap_resources.sources.base import DateWindow, EmptySourceError
     from synthcap_resources.sources.registry import load_connector_class
+    from synthcap_resources.sources.state import latest_cursor
 
     spec = _spec(case)
     lake = LakehouseResource(root=str(case.workdir / "synthcap_lake"))
@@ -102,20 +108,19 @@ def synthcap_capture(case: Case) -> int:
     landed = 0
     while True:
         try:
-            batch = connector.read(spec, window, None)
+            batch = connector.read(spec, window, latest_cursor(lake, spec.id))
         except EmptySourceError:
             if spec.kind == "stream":
                 return landed  # drained
             raise
-        rows = add_capture_columns(
-            conform(batch.rows, None, spec.id), spec.id, day, dt.datetime.now(dt.UTC)
-        )
+        # The steps of raw_capture, in its order (synthcap_assets/capture/assets.py).
+        plan = plan_contract(lake, spec, conform(batch.rows, None, spec.id), day)
+        kept, _ = without_erased(lake, spec.id, plan.outcome.rows)
+        rows = add_capture_columns(kept, spec.id, day, dt.datetime.now(dt.UTC))
+        rejected = [r for r in (batch.rejected, plan.outcome.rejected) if r is not None]
+        commit_capture(lake, spec.id, day, rows, batch, plan, rejected)
         if batch.transaction is None:
-            lake.write_partition(raw_table(spec.id), rows, {DATE_COLUMN: day})
             return rows.height
-        app_id, version = batch.transaction
-        lake.append_transaction(raw_table(spec.id), rows, app_id, version, [DATE_COLUMN])
-        batch.on_committed()
         landed += rows.height
 
 

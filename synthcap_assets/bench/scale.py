@@ -16,12 +16,14 @@ process, the per-column families that every tool can run from files:
 Correlations, Cramér's V and top values are not part of the scale runs (every tool would need
 a second pass; the in-memory bench measures them). Peak memory is the Linux high-water mark
 above the process's size before the run (nothing is loaded beforehand). A tool that fails at a
-size (out of memory, say) gets its error in the row, not a crash of the bench.
+size (killed out of memory, an error, past ``TOOL_TIMEOUT_SECONDS``) gets "cannot run at that
+size: <cause>" in its row, not a crash of the bench.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -33,6 +35,9 @@ from synthcap_assets.bench.memory import memory_mb, reset_peak
 SCALE_ROWS = (1_000_000, 10_000_000, 100_000_000)
 FILE_ROWS = 1_000_000
 SCALE_TOOLS = ("synthcap", "polars", "duckdb")
+# One tool's run at one size; past it the row says the tool cannot run at that size.
+TOOL_TIMEOUT_SECONDS = 3600.0
+CANNOT_RUN = "cannot run at that size"
 FAMILIES = {
     "synthcap": ["moments", "quantiles", "histograms", "distinct"],
     "polars": ["moments", "quantiles", "distinct"],
@@ -141,8 +146,34 @@ def measure(tool: str, uri: str) -> dict:
     }
 
 
+def run_tool(tool: str, uri: str, timeout: float = TOOL_TIMEOUT_SECONDS) -> dict:
+    """One tool's row, measured in a fresh process; a tool that fails, is killed (out of
+    memory, say) or runs past ``timeout`` gets ``error: "cannot run at that size: <cause>"``."""
+    command = [sys.executable, "-m", "synthcap_assets.bench.scale", tool, uri]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"tool": tool, "error": f"{CANNOT_RUN}: did not finish within {timeout:.0f} s"}
+    if done.returncode == 0:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    return {"tool": tool, "error": f"{CANNOT_RUN}: {failure_cause(done.returncode, done.stderr)}"}
+
+
+def failure_cause(returncode: int, stderr: str) -> str:
+    """Why a tool's process failed: the signal that killed it, or its last error line."""
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        oom = " (the kernel's out-of-memory killer sends it)" if name == "SIGKILL" else ""
+        return f"killed by {name}{oom}"
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else f"exit status {returncode}"
+
+
 def run_scale_bench(
-    sizes: tuple[int, ...] = SCALE_ROWS, root: Path | None = None, file_rows: int = FILE_ROWS
+    sizes: tuple[int, ...] = SCALE_ROWS,
+    root: Path | None = None,
+    file_rows: int = FILE_ROWS,
+    timeout: float = TOOL_TIMEOUT_SECONDS,
 ) -> dict:
     """Every tool at every size; a failed run is a row with its error."""
     rows_out = []
@@ -150,16 +181,7 @@ def run_scale_bench(
         uri = write_delta(rows, root, file_rows=file_rows)
         files = len(list(Path(uri).glob("*.parquet")))
         for tool in SCALE_TOOLS:
-            command = [sys.executable, "-m", "synthcap_assets.bench.scale", tool, uri]
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode == 0:
-                row = json.loads(done.stdout.strip().splitlines()[-1])
-            else:
-                row = {
-                    "tool": tool,
-                    "error": done.stderr.strip()[-500:] or f"exit {done.returncode}",
-                }
-            rows_out.append({**row, "rows": rows, "files": files})
+            rows_out.append({**run_tool(tool, uri, timeout), "rows": rows, "files": files})
     return {"bench": "profile-scale", "results": rows_out, "file_rows": file_rows}
 
 
@@ -171,7 +193,7 @@ def format_scale(document: dict) -> str:
     ]
     for r in document["results"]:
         if "error" in r:
-            lines.append(f"{r['rows']:>12,}{r['files']:>7}  {r['tool']:<10}  failed: {r['error']}")
+            lines.append(f"{r['rows']:>12,}{r['files']:>7}  {r['tool']:<10}  {r['error']}")
             continue
         lines.append(
             f"{r['rows']:>12,}{r['files']:>7}  {r['tool']:<10}{r['seconds']:>9.2f}"

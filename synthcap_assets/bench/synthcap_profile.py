@@ -5,10 +5,11 @@ Two rows in the table:
 - ``synthcap`` (the sketch path, what the ``profile`` asset runs): numeric columns go through
   ``kernels.profile`` chunk by chunk (moments, quantile summary, histogram read off the summary,
   distinct: exact small sets or HyperLogLog), then ``kernels.corr_sketch`` in one more pass
-  (Pearson, and Spearman on ranks read from the quantile summaries); categorical columns are
-  coded once by polars (``categorical_codes``) and counted by ``kernels.topk`` and
-  ``kernels.corr_cramer``. Its whole run is that fused pipeline; each family is also timed
-  alone (``sketch_families``), computing only what that family needs.
+  (Pearson, and Spearman on ranks read from the quantile summaries); categorical columns'
+  values are counted exactly from their Arrow string views (``kernels.string_counts``) and,
+  coded once by polars (``categorical_codes``), crossed by ``kernels.corr_cramer``. Its whole
+  run is that fused pipeline; each family is also timed alone (``sketch_families``),
+  computing only what that family needs.
 - ``synthcap-exact`` (``--exact``): every family exact. One sort per column (the kernels'
   order-preserving int64 keys, ``corr_ranks.order_keys``) gives the quantiles (numpy's
   ``linear`` rule, to the last bit), the distinct counts and the histogram (numpy's bin rule);
@@ -36,7 +37,7 @@ from synthcap_assets.kernels.moments import merge_moments, moment_stats, moments
 from synthcap_assets.kernels.profile import finalize, profile_columns
 from synthcap_assets.kernels.quantiles import equal_width_bins, merge_many, quantiles
 from synthcap_assets.kernels.refine import summarize
-from synthcap_assets.kernels.topk import category_counts, top_k
+from synthcap_assets.kernels.string_counts import string_value_counts
 from synthcap_resources.compute import (
     DEFAULT_CHUNK_ROWS,
     aligned_empty,
@@ -48,6 +49,7 @@ from synthcap_resources.compute import (
 )
 
 CORR_CHUNK_ROWS = DEFAULT_CHUNK_ROWS // 4
+TOP_METHOD = "exact counts from Arrow string views (kernels.string_counts)"
 
 
 def categorical_codes(series: pl.Series) -> tuple[np.ndarray, list[str]]:
@@ -60,11 +62,11 @@ def categorical_codes(series: pl.Series) -> tuple[np.ndarray, list[str]]:
 def _top_values(df: pl.DataFrame) -> dict:
     out = {}
     for c in CATEGORICAL_COLUMNS:
-        codes, labels = categorical_codes(df.get_column(c))
-        counts = category_counts(codes[None, :], bucket_size(len(labels)))
-        best, freq = (np.asarray(a)[0] for a in top_k(counts, TOP_K))
+        labels, counts = string_value_counts(df.get_column(c))
+        # Most frequent first, ties by label (the order of the profile's value counts).
+        order = np.lexsort((np.argsort(np.argsort(labels)), -counts))[:TOP_K]
         out[f"{c}:distinct"] = len(labels)
-        out[f"{c}:top"] = [(labels[i], int(n)) for i, n in zip(best, freq, strict=True) if i >= 0]
+        out[f"{c}:top"] = [(labels[i], int(counts[i])) for i in order]
     return out
 
 
@@ -182,7 +184,7 @@ def sketch_run(df: pl.DataFrame) -> ToolRun:
                 lambda: _spearman_sketch(df),
             ),
             "cramers_v": Family("exact", "contingency kernel", lambda: _cramers_v(df)),
-            "top_values": Family("exact", "category count kernel", lambda: _top_values(df)),
+            "top_values": Family("exact", TOP_METHOD, lambda: _top_values(df)),
         },
     )
 
@@ -269,7 +271,7 @@ def exact_run(df: pl.DataFrame) -> ToolRun:
                 lambda: spearman(df.select(NUMERIC_COLUMNS).to_numpy()).matrix,
             ),
             "cramers_v": Family("exact", "contingency kernel", lambda: _cramers_v(df)),
-            "top_values": Family("exact", "category count kernel", lambda: _top_values(df)),
+            "top_values": Family("exact", TOP_METHOD, lambda: _top_values(df)),
         },
     )
 

@@ -22,17 +22,24 @@ schema (types and not-null), whose failure cases name the offending rows.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
+import numpy as np
 import polars as pl
-from pandera.errors import SchemaErrors
 
 from synthcap_assets.capture.conform import POLARS_TYPES, SchemaConformError, conform
 from synthcap_assets.capture.quarantine import REASON_COLUMN, ROW_COLUMN
 from synthcap_assets.quality.validity import as_declared
 
+if TYPE_CHECKING:
+    import pandera.polars as pa
+
+# Why rows break the contract, by 0-based row: only rows with a reason have an entry, so a
+# clean delivery of a million rows costs no per-row Python object.
+Reasons = dict[int, list[str]]
 MODES = ("evolve", "freeze", "discard_rows")
 CHANGES_SCHEMA = {
     "column": pl.Utf8,
@@ -98,6 +105,8 @@ def infer_contract(df: pl.DataFrame, origin: str) -> Contract:
 
 def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
     """The pandera schema of ``contract``: each column with its polars type and nullability."""
+    import pandera.polars as pa  # imported where it validates: it pulls in hypothesis (~0.7 s)
+
     columns = {
         name: pa.Column(POLARS_TYPES[kind], nullable=name not in contract.not_null, required=False)
         for name, kind in contract.columns.items()
@@ -116,10 +125,10 @@ def _show(value: object) -> str:
 
 def _cast_problems(
     df: pl.DataFrame, contract: Contract
-) -> tuple[pl.DataFrame, dict[str, str], list[list[str]]]:
+) -> tuple[pl.DataFrame, dict[str, str], Reasons]:
     """Cast present contract columns; return the typed frame, retyped columns (name ->
     observed type) and per-row reasons for values that do not fit."""
-    reasons: list[list[str]] = [[] for _ in range(df.height)]
+    reasons: Reasons = defaultdict(list)
     retyped: dict[str, str] = {}
     typed = []
     for name in df.columns:
@@ -139,8 +148,10 @@ def _cast_problems(
     return pl.DataFrame(typed), retyped, reasons
 
 
-def _pandera_problems(typed: pl.DataFrame, contract: Contract, reasons: list[list[str]]) -> None:
+def _pandera_problems(typed: pl.DataFrame, contract: Contract, reasons: Reasons) -> None:
     """Add pandera's failure cases (wrong type, null in a not-null column) to ``reasons``."""
+    from pandera.errors import SchemaErrors
+
     try:
         pandera_schema(contract).validate(typed, lazy=True)
     except SchemaErrors as errors:
@@ -164,11 +175,10 @@ def apply_contract(df: pl.DataFrame, contract: Contract, mode: str, where: str) 
     added = [c for c in df.columns if c not in contract.columns]
     removed = [c for c in contract.columns if c not in df.columns]
     typed, retyped, reasons = _cast_problems(df, contract)
-    _pandera_problems(typed, contract, reasons)
-    for name in removed:
-        if mode != "evolve":
-            for row in reasons:
-                row.append(f"column {name!r} is missing")
+    if mode != "evolve":  # evolve re-checks types and nulls itself, raising at the first
+        _pandera_problems(typed, contract, reasons)
+    # A removed column is a reason on every row, after the row's own.
+    every = [f"column {name!r} is missing" for name in removed if mode != "evolve"]
     action = {"evolve": "accepted", "freeze": "refused", "discard_rows": "dropped"}[mode]
     changes = [(c, "added", None, infer_type(df[c]), action) for c in added]
     changes += [
@@ -176,18 +186,21 @@ def apply_contract(df: pl.DataFrame, contract: Contract, mode: str, where: str) 
         for c in removed
     ]
     changes += [(c, "retyped", contract.columns[c], t, action) for c, t in retyped.items()]
-    n_bad = sum(1 for r in reasons if r)
+    index = list(range(df.height)) if every else sorted(i for i, r in reasons.items() if r)
+    n_bad = len(index)
     if n_bad and mode != "evolve":
         handled = "refused" if mode == "freeze" else "quarantined"
         changes.append(("*", "rows_rejected", "0 rows", f"{n_bad} of {df.height} rows", handled))
     if mode == "evolve":
         return _evolve(df, contract, added, retyped, changes, where)
-    bad = pl.Series([bool(r) for r in reasons], dtype=pl.Boolean)
+    mask = np.zeros(df.height, dtype=bool)
+    mask[index] = True
+    bad = pl.Series(mask, dtype=pl.Boolean)
     keep = [c for c in typed.columns if c in contract.columns]
-    rejected = df.with_columns(
-        pl.Series(REASON_COLUMN, ["; ".join(r) for r in reasons], dtype=pl.Utf8),
-        pl.Series(ROW_COLUMN, range(1, df.height + 1), dtype=pl.Int64),
-    ).filter(bad)
+    rejected = df.filter(bad).with_columns(
+        pl.Series(REASON_COLUMN, ["; ".join(reasons.get(i, []) + every) for i in index], pl.Utf8),
+        pl.Series(ROW_COLUMN, [i + 1 for i in index], dtype=pl.Int64),
+    )
     violations = []
     if mode == "freeze":
         violations = [

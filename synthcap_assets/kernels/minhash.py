@@ -19,7 +19,11 @@ same on CPU and GPU without x64. Written here because datasketch's loop is per d
 Python, with ``K`` hashes per shingle.
 
 The shingle count and the document count are padded to buckets (``compute.bucket_size``), so a
-new corpus size reuses the compiled kernel.
+new corpus size reuses the compiled kernel. Below :data:`SMALL_SHINGLES` shingles (a day of
+short messages) the same arithmetic runs in numpy instead (``_signatures_np``,
+``_band_keys_np``): compiling the two kernels costs about a second of CPU per process and
+shape bucket, far more than computing a few thousand documents; the two paths give the same
+bits (``synthcap_tests/text/test_minhash.py``).
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ def permutation_seeds(permutations: int, seed: int = DEFAULT_SEED) -> np.ndarray
 
 
 PROBES = 64  # densification attempts; a bin finds a filled one unless nearly all are empty
+SMALL_SHINGLES = 1 << 21  # at most this many shingles: numpy, no compilation
+_GOLDEN, _STEP, _FNV_PRIME, _FNV_BASIS = 0x9E3779B1, 0x85EBCA77, 0x01000193, 0x811C9DC5
 
 
 @partial(jax.jit, static_argnames=("num_docs", "bins"))
@@ -71,7 +77,7 @@ def _signatures(
     own = jnp.arange(bins, dtype=jnp.uint32)
 
     def probe(t: jax.Array) -> jax.Array:
-        step = fmix32(own * jnp.uint32(0x9E3779B1) + t * jnp.uint32(0x85EBCA77) + seed)
+        step = fmix32(own * jnp.uint32(_GOLDEN) + t * jnp.uint32(_STEP) + seed)
         return jnp.where(t == 0, own, step % jnp.uint32(bins)).astype(jnp.int32)
 
     def unfinished(state: tuple) -> jax.Array:
@@ -93,15 +99,56 @@ def _signatures(
     return out
 
 
+def _fmix32_np(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x85EBCA6B)
+    x = x ^ (x >> np.uint32(13))
+    x = x * np.uint32(0xC2B2AE35)
+    return x ^ (x >> np.uint32(16))
+
+
+def _signatures_np(
+    shingles: np.ndarray, doc_ids: np.ndarray, seed: np.uint32, num_docs: int, bins: int
+) -> np.ndarray:
+    """:func:`_signatures` in numpy, step for step (uint32 arithmetic wraps the same way)."""
+    with np.errstate(over="ignore"):
+        h = _fmix32_np(shingles ^ seed)
+        b = ((h >> np.uint32(16)) * np.uint32(bins)) >> np.uint32(16)
+        mins = np.full(num_docs * bins, EMPTY, np.uint32)
+        np.minimum.at(mins, doc_ids.astype(np.int64) * bins + b.astype(np.int64), h)
+        mins = mins.reshape(num_docs, bins)
+        own = np.arange(bins, dtype=np.uint32)
+        out = np.full_like(mins, EMPTY)
+        done = np.broadcast_to((mins == EMPTY).all(axis=1, keepdims=True), mins.shape).copy()
+        for t in range(PROBES):
+            if done.all():
+                break
+            t32 = np.uint32(t)
+            step = _fmix32_np(own * np.uint32(_GOLDEN) + t32 * np.uint32(_STEP) + seed)
+            looked = mins[:, own if t == 0 else step % np.uint32(bins)]
+            take = ~done & (looked != EMPTY)
+            out = np.where(take, looked if t == 0 else _fmix32_np(looked ^ t32), out)
+            done |= take
+    return out
+
+
 def minhash_signatures(
-    shingles: np.ndarray, doc_ids: np.ndarray, num_docs: int, seeds: np.ndarray
+    shingles: np.ndarray,
+    doc_ids: np.ndarray,
+    num_docs: int,
+    seeds: np.ndarray,
+    jit: bool | None = None,
 ) -> np.ndarray:
     """uint32 signatures (``num_docs`` × ``len(seeds)`` values; ``seeds[0]`` seeds the one
-    permutation, the length sets the bins); a document without shingles gets ``EMPTY``."""
+    permutation, the length sets the bins); a document without shingles gets ``EMPTY``.
+    ``jit``: the compiled JAX kernel (True) or numpy (False); by default JAX above
+    :data:`SMALL_SHINGLES` shingles."""
     shingles = np.asarray(shingles, dtype=np.uint32)
     doc_ids = np.asarray(doc_ids, dtype=np.int32)
     if shingles.shape != doc_ids.shape:
         raise ValueError(f"shingles {shingles.shape} and doc_ids {doc_ids.shape} differ in shape")
+    if not (shingles.size > SMALL_SHINGLES if jit is None else jit):
+        return _signatures_np(shingles, doc_ids, np.uint32(seeds[0]), num_docs, len(seeds))
     size = bucket_size(max(shingles.size, 1))
     padded = np.zeros(size, np.uint32)
     padded[: shingles.size] = shingles
@@ -118,19 +165,33 @@ def _band_keys(signatures: jax.Array, bands: int, rows: int) -> jax.Array:
     grouped = signatures[:, : bands * rows].reshape(signatures.shape[0], bands, rows)
 
     def combine(acc: jax.Array, value: jax.Array) -> tuple[jax.Array, None]:
-        return fmix32(acc * jnp.uint32(0x01000193) ^ value), None
+        return fmix32(acc * jnp.uint32(_FNV_PRIME) ^ value), None
 
     start = jnp.full(
-        grouped.shape[:2], jnp.uint32(0x811C9DC5) + jnp.arange(bands, dtype=jnp.uint32)
+        grouped.shape[:2], jnp.uint32(_FNV_BASIS) + jnp.arange(bands, dtype=jnp.uint32)
     )
     keys, _ = jax.lax.scan(combine, start, jnp.moveaxis(grouped, 2, 0))
     return keys
 
 
-def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+def _band_keys_np(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """:func:`_band_keys` in numpy."""
+    grouped = signatures[:, : bands * rows].reshape(signatures.shape[0], bands, rows)
+    keys = np.broadcast_to(
+        np.uint32(_FNV_BASIS) + np.arange(bands, dtype=np.uint32), grouped.shape[:2]
+    )
+    with np.errstate(over="ignore"):
+        for r in range(rows):
+            keys = _fmix32_np(keys * np.uint32(_FNV_PRIME) ^ grouped[:, :, r])
+    return np.ascontiguousarray(keys)
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int, jit: bool | None = None) -> np.ndarray:
     """uint32 key per (document, band): a hash of the band's ``rows`` signature values (two
     documents share a key when their band agrees, up to 32-bit key collisions, which the exact
-    Jaccard confirmation removes). The band index is mixed in, so keys of different bands differ."""
+    Jaccard confirmation removes). The band index is mixed in, so keys of different bands differ.
+    ``jit`` as in :func:`minhash_signatures`, by default JAX above :data:`SMALL_SHINGLES`
+    signature values."""
     if bands < 1 or rows < 1:
         raise ValueError(f"bands and rows must be at least 1, got {bands} x {rows}")
     if signatures.shape[1] < bands * rows:
@@ -140,6 +201,9 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
         )
     if signatures.shape[0] == 0:
         return np.zeros((0, bands), np.uint32)
+    signatures = np.asarray(signatures, dtype=np.uint32)
+    if not (signatures.size > SMALL_SHINGLES if jit is None else jit):
+        return _band_keys_np(signatures, bands, rows)
     docs = signatures.shape[0]
     padded = np.zeros((bucket_size(docs), signatures.shape[1]), np.uint32)
     padded[:docs] = signatures

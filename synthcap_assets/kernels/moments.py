@@ -100,12 +100,16 @@ def merge_moments(a: MomentState, b: MomentState) -> MomentState:
 
 
 def block_moments(valid: jax.Array, values: jax.Array, shift: jax.Array) -> MomentState:
-    """The moments of one row block (columns × block rows), two-pass about the block mean."""
-    w = valid.astype(values.dtype)
-    count = w.sum(axis=1)
-    d0 = (values - shift[:, None]) * w
+    """The moments of one row block (columns × block rows), two-pass about the block mean.
+
+    The mask enters through selects and the counts through int32 sums (exact: a block has at
+    most 2**14 rows), not through a float copy of the mask multiplied in.
+    """
+    dtype = values.dtype
+    count = valid.sum(axis=1, dtype=jnp.int32).astype(dtype)
+    d0 = jnp.where(valid, values - shift[:, None], 0.0)
     mean = d0.sum(axis=1) / jnp.maximum(count, 1.0)
-    d = (d0 - mean[:, None]) * w
+    d = jnp.where(valid, d0 - mean[:, None], 0.0)
     d2 = d * d
     return MomentState(
         rows=jnp.zeros_like(count),
@@ -117,8 +121,8 @@ def block_moments(valid: jax.Array, values: jax.Array, shift: jax.Array) -> Mome
         m4=(d2 * d2).sum(axis=1),
         minimum=jnp.where(valid, values, jnp.inf).min(axis=1),
         maximum=jnp.where(valid, values, -jnp.inf).max(axis=1),
-        zeros=(valid & (values == 0)).sum(axis=1).astype(values.dtype),
-        negatives=(values < 0).sum(axis=1).astype(values.dtype),
+        zeros=(valid & (values == 0)).sum(axis=1, dtype=jnp.int32).astype(dtype),
+        negatives=(values < 0).sum(axis=1, dtype=jnp.int32).astype(dtype),
     )
 
 

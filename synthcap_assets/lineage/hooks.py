@@ -36,7 +36,7 @@ from synthcap_assets.lineage.recording import (
 )
 from synthcap_assets.partitions import source_and_day
 from synthcap_resources.catalog import CatalogError, CatalogResource
-from synthcap_resources.lakehouse import LakehouseResource, WriteResult
+from synthcap_resources.lakehouse import LakehouseResource, WriteResult, retries_lost_writes
 from synthcap_resources.lineage import LineageResource, lake_namespace
 
 
@@ -249,7 +249,8 @@ def emits_lineage(fn: Callable[..., Any] | None = None, *, profile_output: bool 
             return result
 
         wrapper.__signature__ = _with_lineage_param(compute)
-        return wrapper
+        # The one place a lost write race becomes a Dagster retry, for every synthcap asset.
+        return retries_lost_writes(wrapper)
 
     return decorate(fn) if fn is not None else decorate
 

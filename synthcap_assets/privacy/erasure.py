@@ -8,7 +8,9 @@
 2. deletes the matching rows from ``raw/<source>``; the derived tables ``features/<source>``
    and ``synthetic/<source>`` lose every partition (day) that held a matching row, since a
    feature row or a synthetic sample of that day was computed from it (re-materialize those
-   partitions to rebuild them without the rows);
+   partitions to rebuild them without the rows); for a text source the erased rows' documents
+   also leave ``reports/text_documents`` and ``state/text_signatures``
+   (:mod:`synthcap_assets.text.erasure`), so no later day is matched against them;
 3. purges history (vacuum, checkpoint, old commit files dropped): no earlier version that still
    holds the rows stays readable, and no commit file keeps their values in column statistics;
 4. appends an audit row to ``audit/erasures`` (who, when, source, predicate, rows removed per
@@ -33,6 +35,7 @@ import polars as pl
 from synthcap_assets.columns import DATE_COLUMN, data_columns
 from synthcap_assets.privacy.predicate import ErasureError, parse_predicate
 from synthcap_assets.privacy.tokens import token_key
+from synthcap_assets.text.erasure import erase_documents
 from synthcap_resources.lakehouse import (
     LakehouseResource,
     features_table,
@@ -76,6 +79,7 @@ def erase(
         removed[table] = (
             lakehouse.delete_where(table, f'"{DATE_COLUMN}" IN ({dates})') if days else 0
         )
+    removed.update(erase_documents(lakehouse, source, matched, DATE_COLUMN))
     files = sum(len(lakehouse.purge_history(t)) for t in removed)
     audit = pl.DataFrame(
         {

@@ -6,16 +6,19 @@ import dagster as dg
 import polars as pl
 
 from synthcap_assets.capture.assets import raw_capture
-from synthcap_assets.columns import as_report_rows
+from synthcap_assets.columns import DATE_COLUMN, as_report_rows
 from synthcap_assets.lineage.hooks import emits_check_lineage, emits_lineage
+from synthcap_assets.lineage.recording import record_read
 from synthcap_assets.metadata import drift_table, profile_table, written_metadata
 from synthcap_assets.partitions import previous_day_mapping, source_and_day, source_date_partitions
 from synthcap_assets.profile.drift import drift_between, drift_summary, drift_thresholds
+from synthcap_assets.profile.files import delta_files, profile_partition
 from synthcap_assets.profile.stats import profile_frame, profile_summary
 from synthcap_assets.profile.timeseries import timeseries_profile
 from synthcap_assets.reads import MissingUpstreamError, captured_rows, report_rows
 from synthcap_resources.catalog import CatalogResource, Domain
-from synthcap_resources.lakehouse import LakehouseResource, report_table
+from synthcap_resources.distributed import DaskResource
+from synthcap_resources.lakehouse import LakehouseResource, raw_table, report_table
 
 PROFILE = "profile"
 TIMESERIES_PROFILE = "timeseries_profile"
@@ -30,21 +33,33 @@ DRIFT_REPORT = "drift_report"
 )
 @emits_lineage(profile_output=True)
 def profile(
-    context: dg.AssetExecutionContext, lakehouse: LakehouseResource, catalog: CatalogResource
+    context: dg.AssetExecutionContext,
+    lakehouse: LakehouseResource,
+    catalog: CatalogResource,
+    dask: DaskResource,
 ) -> dg.MaterializeResult:
     """Statistical profile of the day's capture, one row per column, computed by the JAX
     kernels: counts, nulls, distinct, moments, min/max, zeros/negatives, percentiles with their
     rank bound, histogram, outlier counts, top values, the inferred semantic type, and the
     column's mergeable state (so ``synthcap profile --from --to`` merges days). Time-series
     and financial sources also get ``reports/timeseries_profile``: per column and entity,
-    autocorrelation, seasonal period, ADF test, trend, variance ratio, volatility clustering."""
+    autocorrelation, seasonal period, ADF test, trend, variance ratio, volatility clustering.
+    With ``SYNTHCAP_DASK_ADDRESS`` set, the column profile runs on that Dask cluster, one task
+    per Delta file of the partition, merged from the kernels' states (``profile.files``)."""
     source, day = source_and_day(context)
     spec = catalog.get(source)
-    rows = captured_rows(lakehouse, source, day)
-    stats = profile_frame(rows)
+    series_wanted = spec.domain in (Domain.timeseries, Domain.financial) and spec.time_column
+    rows = None
+    if dask.in_process:
+        rows = captured_rows(lakehouse, source, day)
+        stats = profile_frame(rows)
+    else:
+        stats = _split_profile(context, lakehouse, dask, source, day)
     summary = profile_summary(stats)
     partition = {"source": source, "date": day}
-    if spec.domain in (Domain.timeseries, Domain.financial) and spec.time_column:
+    if series_wanted:
+        # Series statistics need the rows in order: read here even when the profile was split.
+        rows = captured_rows(lakehouse, source, day) if rows is None else rows
         # Written first: a failure here leaves the day's profile untouched for a re-run.
         numeric = stats.filter(pl.col("semantic_type") == "numeric")["column"].to_list()
         series = timeseries_profile(rows, spec.time_column, spec.entity_column, numeric)
@@ -58,6 +73,29 @@ def profile(
     return dg.MaterializeResult(
         metadata=written_metadata(written, report, profile_headline(stats, summary, spec.columns))
     )
+
+
+def _split_profile(
+    context: dg.AssetExecutionContext,
+    lakehouse: LakehouseResource,
+    dask: DaskResource,
+    source: str,
+    day: dt.date,
+) -> pl.DataFrame:
+    """The day's column profile computed on the Dask cluster, one task per Delta file."""
+    where = {DATE_COLUMN: day.isoformat()}
+    table = raw_table(source)
+    if lakehouse.version(table) is None or not delta_files(
+        lakehouse.uri(table), where, lakehouse.storage_options
+    ):
+        raise MissingUpstreamError(
+            f"source {source!r}, partition {day}: raw_capture has no rows; materialize it first"
+        )
+    with dask.client() as client:
+        stats = profile_partition(lakehouse.uri(table), where, client, lakehouse.storage_options)
+    record_read(table, {DATE_COLUMN: day})
+    context.log.info(f"{source} {day}: profiled file by file on Dask at {dask.address}")
+    return stats
 
 
 def profile_headline(

@@ -18,10 +18,17 @@ small (HyperLogLog, 0.81% standard error, beyond), quantiles within
 Quality counts that need no rows beyond these (rows, nulls, completeness, distinct) come from
 the same state (``counts_of``). Columns are read as the profile reads them
 (``profile.stats.kernel_column``): numbers, dates and booleans by value, other types hashed.
+
+The ``profile`` asset's split (``profile_partition``, when ``SYNTHCAP_DASK_ADDRESS`` is set)
+runs the day profile (``profile.stats.profile_frame``) on each file, read with the table's
+schema (columns a file predates are nulls there, as in a partition read), and merges the rows
+as a range profile is merged (``profile.merge.merge_profiles``): the bounds above, top values
+exactly while each file kept all its values, semantic types decided from the merged counts.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,9 +39,16 @@ import polars as pl
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
+from synthcap_assets.columns import META_COLUMNS
 from synthcap_assets.kernels.distinct import distinct_count
 from synthcap_assets.kernels.profile import ProfileState, merge_many, profile_columns
-from synthcap_assets.profile.stats import kernel_column
+from synthcap_assets.profile.merge import merge_profiles
+from synthcap_assets.profile.stats import (
+    CATEGORICAL_MAX_DISTINCT,
+    IDENTIFIER_MIN_COUNT,
+    kernel_column,
+    profile_frame,
+)
 from synthcap_resources.compute import runtime
 
 
@@ -117,15 +131,15 @@ def profile_files(
         raise FileProfileError("no data files to profile")
     if client is None:
         return [profile_file(f, columns, storage_options, workers) for f in files]
-    futures = client.map(
+    # Arguments bound here: ``client.map(..., workers=...)`` would be Dask's own worker
+    # restriction (it pinned every task to the worker named "1"), not profile_file's.
+    task = functools.partial(
         profile_file,
-        list(files),
         columns=list(columns),
         storage_options=dict(storage_options or {}),
         workers=workers,
-        pure=False,
     )
-    return client.gather(futures)
+    return client.gather(client.map(task, list(files), pure=False))
 
 
 def profile_delta_files(
@@ -162,3 +176,99 @@ def counts_of(state: ProfileState, columns: Sequence[str]) -> pl.DataFrame:
             "distinct_exact": np.asarray(exact)[: len(columns)].astype(bool),
         }
     )
+
+
+# HyperLogLog beyond the exact range: 0.81% standard error, so 3 sigma below the count.
+_HLL_ALL_DISTINCT = 1 - 3 * 0.0081
+
+
+def data_schema(
+    table_uri: str, storage_options: Mapping[str, str] | None = None
+) -> dict[str, pl.DataType]:
+    """The table's data columns (capture metadata left out) and their polars types."""
+    try:
+        schema = pl.scan_delta(
+            table_uri, storage_options=dict(storage_options or {}) or None
+        ).collect_schema()
+    except (pl.exceptions.PolarsError, DeltaError, OSError) as exc:
+        raise FileProfileError(f"{table_uri}: reading the table schema failed: {exc}") from exc
+    return {name: dtype for name, dtype in schema.items() if name not in META_COLUMNS}
+
+
+def profile_file_rows(
+    file_uri: str,
+    schema: Mapping[str, pl.DataType],
+    storage_options: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """One data file's day-profile rows (``PROFILE_SCHEMA``), its columns read with the table's
+    ``schema`` (a Dask task: only these few rows per column travel back)."""
+    try:
+        present = pl.read_parquet_schema(file_uri)
+        frame = pl.read_parquet(
+            file_uri,
+            columns=[c for c in schema if c in present],
+            storage_options=dict(storage_options or {}) or None,
+        )
+        frame = frame.select(
+            pl.col(c).cast(t) if c in present else pl.lit(None, t).alias(c)
+            for c, t in schema.items()
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise FileProfileError(f"{file_uri}: reading it as {dict(schema)} failed: {exc}") from exc
+    return profile_frame(frame)
+
+
+def profile_partition(
+    table_uri: str,
+    partition: Mapping[str, str],
+    client=None,  # distributed.Client | None
+    storage_options: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """The day profile (``PROFILE_SCHEMA``) of one partition, one task per data file on
+    ``client`` (one after another here without one), merged as range profiles are."""
+    files = delta_files(table_uri, partition, storage_options)
+    if not files:
+        raise FileProfileError(f"{table_uri} {dict(partition)}: the partition has no data files")
+    schema = data_schema(table_uri, storage_options)
+    options = dict(storage_options or {})
+    if client is None:
+        parts = [profile_file_rows(f, schema, options) for f in files]
+    else:
+        task = functools.partial(profile_file_rows, schema=schema, storage_options=options)
+        parts = client.gather(client.map(task, files, pure=False))
+    runtime()  # x64 on the CPU before merging here, as on the workers that made the states
+    merged = merge_profiles(parts)
+    return merged.with_columns(
+        pl.Series("semantic_type", _semantic_types(parts, merged, schema), dtype=pl.Utf8)
+    )
+
+
+def _semantic_types(
+    parts: Sequence[pl.DataFrame], merged: pl.DataFrame, schema: Mapping[str, pl.DataType]
+) -> list[str]:
+    """Each column's semantic type over all files (``stats.infer_semantic_type``'s rules on the
+    merged counts): a file alone may hold too few values to tell."""
+    out = []
+    for j, row in enumerate(merged.iter_rows(named=True)):
+        # Every file was read with the table's schema: column j is row j of each part.
+        per_file = [(p["semantic_type"][j], p["count"][j]) for p in parts]
+        kinds = {k for k, n in per_file if n}
+        if not row["count"]:
+            out.append("empty")
+        elif schema[row["column"]].is_integer() and kinds <= {"numeric", "categorical"}:
+            many = row["distinct"] > CATEGORICAL_MAX_DISTINCT
+            out.append("numeric" if many else "categorical")
+        elif kinds and kinds <= {"identifier", "text", "categorical"}:
+            out.append(_string_type(row, per_file, kinds))
+        else:
+            out.append(next(iter(kinds)) if len(kinds) == 1 else row["semantic_type"])
+    return out
+
+
+def _string_type(row: dict, per_file: list[tuple[str, int]], kinds: set[str]) -> str:
+    count, distinct = row["count"], row["distinct"]
+    unique = distinct == count if row["distinct_exact"] else distinct >= _HLL_ALL_DISTINCT * count
+    if kinds == {"identifier"} and unique and count >= IDENTIFIER_MIN_COUNT:
+        return "identifier"
+    text = sum(n for k, n in per_file if k == "text")
+    return "text" if 2 * text >= count else "categorical"

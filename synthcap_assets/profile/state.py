@@ -20,8 +20,7 @@ import polars as pl
 
 from synthcap_assets.kernels.profile import ProfileState, finalize, merge_many, profile_columns
 from synthcap_assets.kernels.state_io import from_records, to_records
-from synthcap_assets.kernels.topk import category_counts
-from synthcap_resources.compute import bucket_size
+from synthcap_assets.kernels.string_counts import string_value_counts
 
 QUANTILE_PROBS: tuple[float, ...] = tuple(i / 100 for i in range(101))
 COLUMN_BUCKET = 16
@@ -71,16 +70,17 @@ def kernel_state(columns: Sequence[np.ndarray]) -> ProfileState:
 
 def value_counts(strings: pl.Series) -> tuple[list[str], list[int], bool]:
     """(labels, counts, complete): the column's values by count (ties by label), at most
-    ``VALUE_COUNTS_CAP`` of them, counted by the ``kernels.topk`` scatter-add."""
-    present = strings.drop_nulls()
-    if present.len() == 0:
+    ``VALUE_COUNTS_CAP`` of them, counted exactly by ``kernels.string_counts``."""
+    labels, counts = string_value_counts(strings.cast(pl.String))
+    if not labels:
         return [], [], True
-    labels = present.unique().sort().to_list()
-    codes = strings.cast(pl.Enum(labels)).to_physical().fill_null(-1).cast(pl.Int32).to_numpy()
-    counts = np.asarray(category_counts(codes[None, :], bucket_size(len(labels))))[0]
-    counts = counts[: len(labels)].astype(np.int64)
-    order = np.lexsort((np.arange(len(labels)), -counts))[:VALUE_COUNTS_CAP]
-    return [labels[i] for i in order], counts[order].tolist(), len(labels) <= VALUE_COUNTS_CAP
+    by_label = np.argsort(np.argsort(np.asarray(labels, dtype=str), kind="stable"))
+    order = np.lexsort((by_label, -counts))[:VALUE_COUNTS_CAP]
+    return (
+        [labels[i] for i in order],
+        counts[order].astype(np.int64).tolist(),
+        len(labels) <= VALUE_COUNTS_CAP,
+    )
 
 
 def merge_value_counts(

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from synthcap_assets.columns import data_columns
+from synthcap_assets.privacy.redact import redact_value
 from synthcap_assets.profile.state import QUANTILE_PROBS as QUANTILE_PROBS
 from synthcap_assets.profile.state import (
     STATE_SCHEMA,
@@ -198,6 +199,21 @@ def _value_order(series: pl.Series) -> list[str]:
     return value_strings(values).to_list()
 
 
+def redacted_counts(labels: list[str], counts: list[int]) -> tuple[list[str], list[int]]:
+    """Value labels with personal data replaced by the one redactor's placeholders (a free-text
+    column's values are whole documents: a report must not keep their emails or phones),
+    counts of labels that become equal summed, by count then label as before."""
+    redacted = [redact_value(label) for label in labels]
+    if redacted == labels:
+        return labels, counts
+    total: dict[str, int] = {}
+    for label, count in zip(redacted, counts, strict=True):
+        total[label] = total.get(label, 0) + int(count)
+    first = {label: i for i, label in reversed(list(enumerate(redacted)))}
+    ranked = sorted(total, key=lambda label: (-total[label], first[label]))
+    return ranked, [total[label] for label in ranked]
+
+
 def profile_rows(
     meta: list[dict[str, object]],
     state_rows: list[dict[str, object]],
@@ -220,6 +236,8 @@ def profile_rows(
         if kind != "quantitative" or not stats["count"]:
             row.update(quantiles=None, hist_edges=None, hist_counts=None, rank_error=None)
             row.update(outliers_robust_z=None, outliers_iqr=None)
+        if kind != "quantitative":
+            labels, values = redacted_counts(labels, values)
         row.update(
             top_values=labels[:top_k],
             top_counts=values[:top_k],

@@ -1,10 +1,11 @@
 """The smartnoise-synth pieces synthcap fits with, and why they differ from smartnoise's own.
 
-Fit time is mostly JAX compilation inside private-pgm (mbi), which grows with the number of
-columns and codes, so the defaults keep both small (12 bins, 6 columns; 12 bins scored better
-than 8 or 16 on seattle-weather at epsilon 1, both in column shapes and in pair trends).
-Measured on 2 shared cores, one fit plus sample of 1000 rows at epsilon 1: 4 columns 4-6 s,
-6 columns 5-7 s, 8 columns 6-7 s; 10 or 16 bins add 1-3 s. Three pieces wrap smartnoise-synth
+MST's fit time was mostly JAX compilation inside private-pgm (mbi), which grows with the
+number of columns and codes, so the defaults keep both small (12 bins, 6 columns; 12 bins scored
+better than 8 or 16 on seattle-weather at epsilon 1, both in column shapes and in pair trends).
+MST now estimates in numpy (below): on the 15 bundled days, synthesis with its evaluation took
+0.7-3.7 s a day against 6-39 s through private-pgm's JAX path (the same loaded 2-core machine,
+load 16, 2026-12-06; utility the same within the noise). These pieces wrap smartnoise-synth
 rather than use it as is, all on the post-processing side of the privacy guarantee (the noisy
 measurements and the budget split are smartnoise's):
 
@@ -15,7 +16,10 @@ measurements and the budget split are smartnoise's):
   querying a graphical model (hundreds of JAX compilations, about half the fit time); written
   here because smartnoise offers no hook for it, and kept to its exponential mechanism;
 - MST's final estimate runs ``MST_ITERATIONS`` mirror-descent steps instead of 5000: same
-  column-shape scores on 500-2000 rows, a few seconds less.
+  column-shape scores on 500-2000 rows, a few seconds less; and it runs them in numpy on the
+  tree (:mod:`.tree_model`, the same algorithm and sampler) instead of private-pgm's JAX
+  path, whose XLA compilations (new for every fit: the noisy measurements are compiled in)
+  were most of a partition's synthesis time.
 
 AIM runs with 2 rounds per column instead of 16 (17-22 s down to about 5 s on the same
 frames, same scores); it spends the same budget in fewer, less noisy measurements. Both
@@ -30,6 +34,8 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+
+from synthcap_assets.synthesis.tree_model import TreeModel, fit_tree
 
 MST_ITERATIONS = 1000
 AIM_OPTIONS = {"rounds_per_column": 2, "max_model_size": 10}
@@ -74,7 +80,7 @@ def engine() -> _Engine:
     """smartnoise-synth pieces, imported on first use (it pulls in jax: seconds to import)."""
     import networkx as nx
     from disjoint_set import DisjointSet
-    from mbi import estimation, marginal_oracles
+    from mbi import Dataset, estimation, marginal_oracles
     from snsynth import Synthesizer, TableTransformer
     from snsynth.aim import AIMSynthesizer
     from snsynth.mst.mst import MSTSynthesizer
@@ -124,12 +130,19 @@ def engine() -> _Engine:
             data, log1, self.undo_compress_fn = self.compress_domain(data, log1)
             cliques = self.select(data, rho / 3.0, log1, total)
             log2 = self.measure(data, cliques, sigma)
-            self.synthesizer = estimation.mirror_descent(
-                data.domain,
-                log1 + log2,
-                known_total=float(total),
-                iters=MST_ITERATIONS,
-                marginal_oracle=marginal_oracles.message_passing_stable,
+            # The same mirror descent in numpy on the tree (no XLA compilations: tree_model);
+            # private-pgm's JAX estimate only where the measurements are not a tree of pairs.
+            tree = fit_tree(data.domain.config, log1 + log2, float(total), MST_ITERATIONS)
+            self.synthesizer = (
+                _TreeSynthesizer(tree, data.domain)
+                if tree is not None
+                else estimation.mirror_descent(
+                    data.domain,
+                    log1 + log2,
+                    known_total=float(total),
+                    iters=MST_ITERATIONS,
+                    marginal_oracle=marginal_oracles.message_passing_stable,
+                )
             )
 
         def select(self, data, rho, measurement_log, total, cliques=()):
@@ -162,6 +175,16 @@ def engine() -> _Engine:
                 tree.add_edge(*edge)
                 joined.union(*edge)
             return list(tree.edges)
+
+    class _TreeSynthesizer:
+        """A fitted tree model where snsynth expects private-pgm's (``synthetic_data``)."""
+
+        def __init__(self, tree: TreeModel, domain: object) -> None:
+            self.tree, self.domain = tree, domain
+
+        def synthetic_data(self, rows: int | None = None) -> Dataset:
+            codes = self.tree.sample(rows or int(round(self.tree.total)))
+            return Dataset({c: codes[c].to_numpy() for c in codes.columns}, self.domain)
 
     class BudgetAIM(AIMSynthesizer):
         """smartnoise's AIM spending exactly ``fit_rho`` (set before ``fit``)."""

@@ -48,6 +48,7 @@ KEEP_RULE = (
     "null share (to 0.1), numbers and categories before dates and times, the fewest codes "
     "(less noise per cell), the catalog's column order"
 )
+_CALENDAR_DAYS = (-719_162.0, 2_932_896.0)  # 0001-01-01 and 9999-12-31, days since 1970
 _US_PER_DAY = 86_400_000_000
 _PROFILE_COLUMNS = ("column", "semantic_type", "nulls", "distinct", "quantiles", "top_values")
 
@@ -305,6 +306,10 @@ def _decode_binned(codec: ColumnCodec, codes: np.ndarray, rng: np.random.Generat
         lo_int, hi_int = np.ceil(low), np.floor(high)
         values = np.where(lo_int <= hi_int, np.clip(np.round(values), lo_int, hi_int), values)
         values = np.round(values)
+    if dtype in (pl.Date, pl.Datetime):
+        # A privately measured range can reach far past any calendar (a noisy cell of the
+        # magnitude grid): keep dates inside the years 1-9999 that the types can show.
+        values = np.clip(values, *_CALENDAR_DAYS)
     out = pl.Series(codec.column, np.where(is_null, np.nan, values)).fill_nan(None)
     if dtype == pl.Date:
         return out.cast(pl.Int32).cast(pl.Date).rename(codec.column)

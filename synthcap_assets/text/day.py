@@ -1,10 +1,18 @@
 """A text source's day, shared by ``text_profile`` and the clean corpus in ``feature_set``:
 the document facts of the day's text column, checked against the kept signatures of every
-earlier day of the source (``state/text_signatures``)."""
+earlier day of the source (``state/text_signatures``).
+
+Both assets of a partition run ask for the same facts in one process; the last few results
+are kept (:data:`_RECENT`), keyed by the source, day, text, parameters and a digest of the
+history they were checked against, so the second ask computes nothing (a changed input is a
+new key). Days with more than :data:`CACHE_MAX_SHINGLES` shingles are not kept: memory.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections import OrderedDict
 
 import polars as pl
 
@@ -17,6 +25,9 @@ from synthcap_resources.lakehouse import LakehouseResource
 TEXT_PROFILE = "text_profile"
 TEXT_DOCUMENTS = "text_documents"
 SIGNATURES = "state/text_signatures"
+CACHE_MAX_SHINGLES = 5_000_000
+_RECENT: OrderedDict[tuple, tuple[pl.DataFrame, pl.DataFrame]] = OrderedDict()
+_KEEP = 2
 
 
 class TextColumnError(KeyError):
@@ -55,9 +66,31 @@ def day_facts(
             f"source {spec.id!r}, partition {day}: text_column {column!r} is not in the "
             f"captured columns ({', '.join(rows.columns)}); fix text_column in the catalog"
         )
-    return document_facts(
-        rows[column],
-        rules=QualityRules.from_overrides(spec.text.filter_params),
-        dedup=dedup_params(spec),
-        history=signature_history(lakehouse, spec.id, day),
-    )
+    rules = QualityRules.from_overrides(spec.text.filter_params)
+    params = dedup_params(spec)
+    history = signature_history(lakehouse, spec.id, day)
+    key = (spec.id, day, _digest(rows[column]), rules, params, _history_digest(history))
+    if key in _RECENT:
+        return _RECENT[key]
+    found = document_facts(rows[column], rules=rules, dedup=params, history=history)
+    if found[1]["shingles"].list.len().sum() <= CACHE_MAX_SHINGLES:
+        _RECENT[key] = found
+        while len(_RECENT) > _KEEP:
+            _RECENT.popitem(last=False)
+    return found
+
+
+def _digest(texts: pl.Series) -> str:
+    """A digest of the texts in order (nulls included)."""
+    h = hashlib.blake2b(digest_size=16)
+    for text in texts.cast(pl.String).to_list():
+        h.update(b"\x00" if text is None else b"\x01" + text.encode() + b"\xff")
+    return h.hexdigest()
+
+
+def _history_digest(history: pl.DataFrame | None) -> tuple[int, int] | None:
+    """Which earlier documents the history holds: row count and a hash of (date, doc, key)."""
+    if history is None:
+        return None
+    rows = history.select("date", "doc", "exact_key").hash_rows()
+    return history.height, int(rows.sum())

@@ -15,11 +15,14 @@ the text in the spec's ``text_column``. With ``tolerant=True`` a CSV or JSON Lin
 some malformed rows still yields its good rows, and the bad ones come back as rejected rows
 carrying ``_row`` (1-based line) and ``_reason`` for the quarantine; otherwise any malformed
 row fails the whole file. Failures raise ``FileParseError`` with the cause; the connector
-adds source, partition and file.
+adds source, partition and file. A CSV is read by polars and its fields counted per record
+over the bytes (``file_csv``); Python's ``csv`` module counts only files whose quoting or
+line ends only it settles, so a million-row file costs no per-row Python.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -27,6 +30,12 @@ from dataclasses import dataclass
 from itertools import islice
 
 import polars as pl
+
+from synthcap_resources.sources.file_csv import (
+    parsed_record,
+    read_typed,
+    record_fields,
+)
 
 ROW_COLUMN = "_row"
 REASON_COLUMN = "_reason"
@@ -83,6 +92,17 @@ def _as_bytes(content: Content) -> bytes:
         return content
     with open(content, "rb") as handle:
         return handle.read()
+
+
+def _utf8(data: bytes, encoding: str) -> tuple[bytes, str | None]:
+    """``data`` as UTF-8 bytes (what polars reads) and decoded (``decode_text``), the text
+    ``None`` when the bytes are ASCII under a UTF-8 encoding: valid as they are, so neither
+    checked nor copied. UTF-8 is passed on as read, less a byte-order mark."""
+    utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    if utf8 and data.isascii():
+        return data, None
+    text = decode_text(data, encoding)
+    return (data.removeprefix(codecs.BOM_UTF8) if utf8 else text.encode("utf-8")), text
 
 
 def _first_line(exc: Exception) -> str:
@@ -187,16 +207,8 @@ def csv_delimiter(text: str, options: TextOptions) -> str:
     return delimiter
 
 
-def _read_csv(text: str, delimiter: str, options: TextOptions, overrides: dict) -> pl.DataFrame:
-    return pl.read_csv(
-        io.BytesIO(text.encode("utf-8")),
-        separator=delimiter,
-        quote_char=options.quote,
-        decimal_comma=options.decimal == ",",
-        try_parse_dates=True,
-        infer_schema_length=10_000,
-        schema_overrides=overrides,
-    )
+def _read_csv(data: bytes, delimiter: str, options: TextOptions, overrides: dict) -> pl.DataFrame:
+    return read_typed(data, delimiter, options.quote, options.decimal == ",", overrides)
 
 
 def _ragged(text: str, delimiter: str, quote: str) -> tuple[list[str], list[list[str]], list[dict]]:
@@ -213,40 +225,87 @@ def _ragged(text: str, delimiter: str, quote: str) -> tuple[list[str], list[list
         if len(record) == len(header):
             good.append(record)
         elif record:
-            reason = f"line {number}: {len(record)} fields, header has {len(header)}"
-            raw = delimiter.join(record)
-            bad.append({"raw": raw, ROW_COLUMN: number, REASON_COLUMN: reason})
+            bad.append(_rejected(delimiter.join(record), number, len(record), len(header)))
     return header, good, bad
 
 
-def _csv(text: str, text_columns: list[str], tolerant: bool, options: TextOptions) -> Parsed:
-    if not text.strip():
-        raise EmptyFileError("the file is empty")
-    delimiter = csv_delimiter(text, options)
-    overrides = {c: pl.Utf8 for c in text_columns}
-    rows, failure = None, None
-    try:
-        rows = _read_csv(text, delimiter, options, overrides)
-    except pl.exceptions.NoDataError as exc:
-        raise EmptyFileError("the file is empty") from exc
-    except pl.exceptions.PolarsError as exc:  # e.g. a row with too many fields
-        failure = exc
-    # polars pads a row with too few fields with nulls; such a row leaves a null in the last
-    # column, so only then (or when polars failed) does the stdlib reader count every row.
-    if rows is not None and (rows.width < 2 or rows[:, -1].null_count() == 0):
-        return Parsed(rows)
+def _rejected(raw: str, number: int, fields: int, header: int) -> dict:
+    reason = f"line {number}: {fields} fields, header has {header}"
+    return {"raw": raw, ROW_COLUMN: number, REASON_COLUMN: reason}
+
+
+def _refuse(bad: list[dict]) -> FileParseError:
+    return FileParseError(f"{bad[0][REASON_COLUMN]} ({len(bad)} row(s) with a wrong count)")
+
+
+def _csv_by_rows(
+    text: str,
+    delimiter: str,
+    options: TextOptions,
+    overrides: dict,
+    rows: pl.DataFrame | None,
+    failure: Exception | None,
+    tolerant: bool,
+) -> Parsed:
+    """Ragged rows found by Python's csv module, for files whose quoting or line ends only it
+    settles (``file_csv.record_fields`` returns ``None``): slow, but the rule for them."""
     header, good, bad = _ragged(text, delimiter, options.quote)
     if rows is not None and not bad:
         return Parsed(rows)
     if not tolerant:
         if not bad:
             raise FileParseError(_first_line(failure)) from failure
-        raise FileParseError(f"{bad[0][REASON_COLUMN]} ({len(bad)} row(s) with a wrong count)")
+        raise _refuse(bad)
     buffer = io.StringIO()
     dialect = {"delimiter": delimiter, "quotechar": options.quote}
     csv.writer(buffer, lineterminator="\n", **dialect).writerows([header, *good])
-    rows = _read_csv(buffer.getvalue(), delimiter, options, overrides)
+    rows = _read_csv(buffer.getvalue().encode("utf-8"), delimiter, options, overrides)
     return Parsed(rows, pl.DataFrame(bad) if bad else None)
+
+
+def _csv(
+    data: bytes, text: str | None, text_columns: list[str], tolerant: bool, options: TextOptions
+) -> Parsed:
+    """``data``: the file as UTF-8 bytes; ``text``: decoded, or ``None`` when it is ASCII."""
+    if not data or (data.isspace() if text is None else text.isspace()):
+        raise EmptyFileError("the file is empty")
+    # The delimiter is sniffed from the head alone (one character more than it reads).
+    head = data[: SNIFF_BYTES + 1].decode("ascii") if text is None else text[: SNIFF_BYTES + 1]
+    delimiter = csv_delimiter(head, options)
+    overrides = {c: pl.Utf8 for c in text_columns}
+    rows, failure = None, None
+    try:
+        rows = _read_csv(data, delimiter, options, overrides)
+    except pl.exceptions.NoDataError as exc:
+        raise EmptyFileError("the file is empty") from exc
+    except pl.exceptions.PolarsError as exc:  # e.g. a row with too many fields
+        failure = exc
+    # polars pads a row with too few fields with nulls; such a row leaves a null in the last
+    # column, so only then (or when polars failed) are the fields of every row counted.
+    if rows is not None and (rows.width < 2 or rows[:, -1].null_count() == 0):
+        return Parsed(rows)
+    records = record_fields(data, delimiter, options.quote, None if rows is None else rows.width)
+    bad = records.bad() if records is not None else None
+    if bad is None or (rows is None and not bad.size):
+        text = data.decode("utf-8") if text is None else text
+        return _csv_by_rows(text, delimiter, options, overrides, rows, failure, tolerant)
+    if not bad.size:
+        return Parsed(rows)
+    header = int(records.fields[0])
+    rejected = [
+        _rejected(
+            delimiter.join(parsed_record(records.text(i), delimiter, options.quote)),
+            int(i) + 1,
+            int(records.fields[i]),
+            header,
+        )
+        for i in bad
+    ]
+    if not tolerant:
+        raise _refuse(rejected)
+    keep = records.fields == header  # blank records go too, as the csv module skips them
+    rows = _read_csv(records.keeping(keep), delimiter, options, overrides)
+    return Parsed(rows, pl.DataFrame(rejected))
 
 
 def _jsonl(text: str, tolerant: bool) -> Parsed:
@@ -325,13 +384,9 @@ def _parse_text(
     text: str,
     fmt: str,
     name: str,
-    text_columns: list[str],
     text_column: str | None,
     tolerant: bool,
-    options: TextOptions,
 ) -> Parsed:
-    if fmt == "csv":
-        return _csv(text, text_columns, tolerant, options)
     if fmt == "jsonl":
         return _jsonl(text, tolerant)
     if fmt == "json":
@@ -356,9 +411,12 @@ def parse_file(
     if isinstance(content, bytes) and not content and fmt != "pdf":
         raise EmptyFileError("the file is empty")
     try:
-        if fmt in TEXT_FORMATS:
+        if fmt == "csv":
+            data, text = _utf8(_as_bytes(content), options.encoding)
+            parsed = _csv(data, text, text_columns, tolerant, options)
+        elif fmt in TEXT_FORMATS:
             text = decode_text(_as_bytes(content), options.encoding)
-            parsed = _parse_text(text, fmt, name, text_columns, text_column, tolerant, options)
+            parsed = _parse_text(text, fmt, name, text_column, tolerant)
         elif fmt == "parquet":
             parsed = Parsed(pl.read_parquet(_source(content)))
         elif fmt == "excel":

@@ -1,7 +1,7 @@
 """Concurrent writers on one Delta table of an S3 lake (moto), as Dagster runs on the production
 instance (PostgreSQL): four processes write four different partitions, two more write the same
 one. Every committed partition is present once; a writer that loses the race for the same
-partition fails with ``ConcurrentWriteError`` and ``CONCURRENT_WRITE_RETRY`` runs it again."""
+partition fails with ``ConcurrentWriteError`` and ``retries_lost_writes`` runs it again."""
 
 from __future__ import annotations
 

@@ -85,8 +85,13 @@ def test_dask_split_equals_single_node_profile(
     uri, frame = partition
     files = delta_files(uri, {"_date": DAY.isoformat()})
     assert len(files) == FILES
-    parts = profile_files(files, COLUMNS, client=cluster_client)
+    from distributed import get_task_stream
+
+    with get_task_stream(cluster_client) as stream:
+        parts = profile_files(files, COLUMNS, client=cluster_client)
     assert sorted(p.rows for p in parts) == [ROWS] * FILES
+    # One task per file, spread over both workers (no worker restriction slipped in).
+    assert len(stream.data) == FILES and len({t["worker"] for t in stream.data}) == 2
     split = profile_delta_files(uri, COLUMNS, client=cluster_client)
     single = frame_state(frame, COLUMNS, workers=2)
     a, b = finalize(split, PROBS), finalize(single, PROBS)

@@ -1,10 +1,11 @@
 """Concurrent writers for the concurrency test: each process materializes one partition of one
 Delta table on the S3 lake as a Dagster run on the shared PostgreSQL instance. The asset
-carries ``CONCURRENT_WRITE_RETRY``; all writers pass a barrier right before their first write
-attempt, each writing against the version it saw before it (``read_version``). Of the two
-writers of partition ``same``, the second waits until the first has committed, so it loses
-the race every time: its first attempt fails with ``ConcurrentWriteError`` and the retry
-policy runs it again."""
+carries synthcap's own ``retries_lost_writes`` (every synthcap asset gets it through
+``emits_lineage``; no lineage resource here). All writers pass a barrier right before their
+first write attempt, each writing against the version it saw before it (``read_version``).
+Of the two writers of partition ``same``, the second waits until the first has committed, so
+it loses the race every time: its first attempt fails with ``ConcurrentWriteError`` and is retried
+(``RetryRequested``)."""
 
 import os
 import traceback
@@ -13,7 +14,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from synthcap_resources.lakehouse import CONCURRENT_WRITE_RETRY, LakehouseResource
+from synthcap_resources.lakehouse import LakehouseResource, retries_lost_writes
 
 TABLE = "reports/concurrency"
 partitions = dg.StaticPartitionsDefinition(["a", "b", "c", "d", "same"])
@@ -26,7 +27,8 @@ class WriterConfig(dg.Config):
     writer: str
 
 
-@dg.asset(partitions_def=partitions, retry_policy=CONCURRENT_WRITE_RETRY)
+@dg.asset(partitions_def=partitions)
+@retries_lost_writes
 def concurrent_writes(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource, config: WriterConfig
 ) -> dg.MaterializeResult:

@@ -276,3 +276,17 @@ def test_real_profile_round_trip_keeps_types_and_time_zones():
     tolerance = 1e-3 / 86_400  # the millisecond time unit rounds
     assert ((days >= edges[codes] - tolerance) & (days <= edges[codes + 1] + tolerance)).all()
     assert out["side"].to_list() == df["side"].to_list()
+
+
+def test_dates_decode_inside_the_calendar_whatever_the_measured_range() -> None:
+    """A noisy private range can reach millions of years back (the magnitude grid's cells):
+    decoding clips to the years the date types hold instead of failing on the sample."""
+    from synthcap_assets.synthesis.prepare import ColumnCodec, Encoding, decode
+
+    for dtype in (pl.Date, pl.Datetime("us")):
+        codec = ColumnCodec("t", "binned", dtype, 2, edges=(-2.25e7, 0.0, 3.0e7))
+        codes = pl.DataFrame({"t": [0, 1, 0, 1]})
+        out = decode(codes, Encoding(codes, {"t": codec}, {}), np.random.default_rng(0))["t"]
+        values = out.cast(pl.Date).to_list()
+        assert all(dt.date(1, 1, 1) <= v <= dt.date(9999, 12, 31) for v in values)
+        assert values[0] < dt.date(1970, 1, 1) < values[1]

@@ -124,7 +124,9 @@ def test_aim_on_a_small_frame():
 def test_zero_rows_gives_an_empty_typed_sample_without_fitting():
     df = mixed_frame(n=40)  # 40 rows: the domain is found only at a large epsilon
     result = synthesize(df, profile=profile_frame(df), epsilon=50.0, rows=0)
-    assert result.sample.height == 0 and result.fit_seconds < 0.5
+    # No fit: nothing released to a synthesizer (checked by what was released, not by time).
+    assert result.sample.height == 0
+    assert not any(what.startswith("fit") for what, _ in result.releases)
     assert result.sample.schema == df.select(result.columns).schema
 
 

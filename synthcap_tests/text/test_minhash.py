@@ -1,8 +1,10 @@
-"""The MinHash kernel against a plain-Python reference; its Jaccard estimate on random sets."""
+"""The MinHash kernel against a plain-Python reference; its Jaccard estimate on random sets.
+Both paths run: the compiled JAX kernel (``jit=True``) and its numpy twin for small inputs."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from synthcap_assets.kernels.minhash import (
     EMPTY,
@@ -43,7 +45,11 @@ def _reference(shingles: list[int], seed: int, bins: int) -> list[int]:
     return out
 
 
-def test_signatures_equal_a_plain_python_reference() -> None:
+BOTH = pytest.mark.parametrize("jit", [True, False], ids=["jax", "numpy"])
+
+
+@BOTH
+def test_signatures_equal_a_plain_python_reference(jit: bool) -> None:
     rng = np.random.default_rng(3)
     docs, bins = 40, 16
     sizes = rng.integers(0, 30, size=docs)
@@ -53,7 +59,7 @@ def test_signatures_equal_a_plain_python_reference() -> None:
     shingles = rng.integers(0, 2**32, size=doc_ids.size, dtype=np.uint64).astype(np.uint32)
     order = rng.permutation(doc_ids.size)  # the kernel must not need documents contiguous
     seeds = permutation_seeds(bins, seed=7)
-    got = minhash_signatures(shingles[order], doc_ids[order], docs, seeds)
+    got = minhash_signatures(shingles[order], doc_ids[order], docs, seeds, jit=jit)
     assert got.shape == (docs, bins) and got.dtype == np.uint32
     for d in range(docs):
         mine = [int(s) for s in shingles[doc_ids == d]]
@@ -79,14 +85,27 @@ def test_signature_agreement_estimates_jaccard() -> None:
         assert abs(agreement - jac) < 4 * np.sqrt(jac * (1 - jac) / 256) + 1e-9, (target, agreement)
 
 
-def test_band_keys_match_exactly_when_a_band_agrees() -> None:
+@BOTH
+def test_band_keys_match_exactly_when_a_band_agrees(jit: bool) -> None:
     rng = np.random.default_rng(5)
     sig = rng.integers(0, 2**32, size=(3, 14 * 8), dtype=np.uint64).astype(np.uint32)
     sig[1] = sig[0]
     sig[1, 8:16] += np.uint32(1)  # band 1 differs, every other band agrees
-    keys = band_keys(sig, 14, 8)
+    keys = band_keys(sig, 14, 8, jit=jit)
     assert keys.shape == (3, 14)
     agree = keys[0] == keys[1]
     assert not agree[1] and agree[[0, *range(2, 14)]].all()
     assert not (keys[0] == keys[2]).any()
     assert len(set(keys[0].tolist())) == 14  # the band index is mixed into the key
+
+
+def test_the_numpy_path_gives_the_kernels_bits() -> None:
+    rng = np.random.default_rng(8)
+    docs = 300
+    doc_ids = np.repeat(np.arange(docs), rng.integers(0, 120, size=docs))
+    shingles = rng.integers(0, 2**32, size=doc_ids.size, dtype=np.uint64).astype(np.uint32)
+    seeds = permutation_seeds(14 * 8)
+    jax_sig = minhash_signatures(shingles, doc_ids, docs, seeds, jit=True)
+    np_sig = minhash_signatures(shingles, doc_ids, docs, seeds, jit=False)
+    np.testing.assert_array_equal(jax_sig, np_sig)
+    np.testing.assert_array_equal(band_keys(jax_sig, 14, 8, jit=True), band_keys(np_sig, 14, 8))
