@@ -18,8 +18,9 @@ On S3 (``s3://bucket/prefix``) delta-rs commits with conditional puts (``If-None
 concurrent writers need no lock service: a commit that loses a race re-reads the log and tries
 again, up to ``commit_retries`` times (delta-rs' default of 15 gave up under 8 concurrent
 appenders). Two overwrites of the *same* partition cannot both win: the loser raises
-:class:`ConcurrentWriteError`; inside a synthcap asset (``retries_lost_writes``) that becomes a
-Dagster ``RetryRequested`` and the step runs again, while any other failure fails once.
+:class:`ConcurrentWriteError`; inside a synthcap asset
+(``write_retry.retries_lost_writes``) that becomes a Dagster ``RetryRequested`` and the step
+runs again, while any other failure fails once.
 Credentials and the endpoint come from ``storage_options`` or the environment
 (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ..., ``AWS_ALLOW_HTTP=true`` for a plain-HTTP store).
 """
@@ -27,15 +28,12 @@ Credentials and the endpoint come from ``storage_options`` or the environment
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
-import random
 import shutil
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -61,12 +59,6 @@ WRITE_ID_KEY = "synthcap.write_id"
 HISTORY_LOOKBACK = 50
 # Commit attempts against concurrent writers before a write gives up (delta-rs default: 15).
 DEFAULT_COMMIT_RETRIES = 100
-# A step whose write lost a race for the same partition (ConcurrentWriteError) runs again: by
-# then the winner has committed, so the retry reads the new version and replaces the partition
-# again. Nothing else is retried (a bad input fails once, with its own message): hence a
-# targeted ``RetryRequested`` (``retries_lost_writes``), not an op-wide RetryPolicy.
-LOST_WRITE_RETRIES = 3
-LOST_WRITE_DELAY_SECONDS = 1.0  # doubled per retry, times a random factor in [0.5, 1.5)
 
 
 class LakehouseError(RuntimeError):
@@ -86,49 +78,6 @@ def _write_error(context: str, exc: Exception) -> LakehouseError:
             f"committed, run it again: {exc}"
         )
     return LakehouseError(f"{context}: {exc}")
-
-
-def lost_write(exc: BaseException) -> ConcurrentWriteError | None:
-    """The ``ConcurrentWriteError`` behind ``exc`` (itself, or down the chain a traceback
-    shows, as when a capture undoes its writes and raises its own error from it), else ``None``."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, ConcurrentWriteError):
-            return current
-        seen.add(id(current))
-        implicit = None if current.__suppress_context__ else current.__context__
-        current = current.__cause__ or implicit
-    return None
-
-
-def lost_write_delay(retry_number: int) -> float:
-    """Seconds before retry ``retry_number + 1``: exponential, jittered so that the losers of
-    one race do not meet again at the same instant."""
-    return LOST_WRITE_DELAY_SECONDS * 2**retry_number * random.uniform(0.5, 1.5)
-
-
-def retries_lost_writes(compute: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate an asset's compute function (first argument: its context) so that a write that
-    lost a race (``ConcurrentWriteError``, however wrapped) asks Dagster for a retry, up to
-    ``LOST_WRITE_RETRIES`` times; every other failure propagates unchanged and fails once.
-    ``lineage.hooks.emits_lineage``, which every synthcap asset carries, applies it."""
-
-    @functools.wraps(compute)
-    def wrapper(context: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return compute(context, *args, **kwargs)
-        except Exception as exc:
-            lost = lost_write(exc)
-            if lost is None:
-                raise
-            attempt = int(getattr(context, "retry_number", 0))
-            context.log.warning(f"write lost a race (attempt {attempt + 1}); retrying: {lost}")
-            raise dg.RetryRequested(
-                max_retries=LOST_WRITE_RETRIES, seconds_to_wait=lost_write_delay(attempt)
-            ) from exc
-
-    return wrapper
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ from synthcap_assets.lineage.recording import (
 )
 from synthcap_assets.partitions import source_and_day
 from synthcap_resources.catalog import CatalogError, CatalogResource
-from synthcap_resources.lakehouse import LakehouseResource, WriteResult, retries_lost_writes
+from synthcap_resources.lakehouse import LakehouseResource, WriteResult
 from synthcap_resources.lineage import LineageResource, lake_namespace
+from synthcap_resources.write_retry import retries_lost_writes
 
 
 def _with_lineage_param(compute: Callable[..., Any]) -> inspect.Signature:

@@ -34,12 +34,11 @@ from synthcap_resources.distributed import DASK_ADDRESS_ENV
 from synthcap_resources.lakehouse import (
     ConcurrentWriteError,
     LakehouseResource,
-    lost_write,
-    lost_write_delay,
     raw_table,
     report_table,
 )
 from synthcap_resources.sources.registry import SourcesResource
+from synthcap_resources.write_retry import lost_write, lost_write_delay
 
 SOURCE = "sensors"
 DAY, BAD_DAY, SPLIT_DAY = (dt.date(2026, 12, 1) + dt.timedelta(days=i) for i in range(3))

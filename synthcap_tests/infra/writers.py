@@ -14,7 +14,8 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from synthcap_resources.lakehouse import LakehouseResource, retries_lost_writes
+from synthcap_resources.lakehouse import LakehouseResource
+from synthcap_resources.write_retry import retries_lost_writes
 
 TABLE = "reports/concurrency"
 partitions = dg.StaticPartitionsDefinition(["a", "b", "c", "d", "same"])
