@@ -220,7 +220,8 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> int:
     _print_readiness(console, lake)
     console.print("Open the UI:  " + UI_COMMAND.format(home=os.environ["DAGSTER_HOME"]))
     console.print('Query:        synthcap sql "select * from readiness_score"')
-    for line in budget_lines(time.perf_counter() - started, step_seconds(since)):
+    workers = len({run.worker for run in runs}) or 1  # SYNTHCAP_DEMO_WORKERS processes
+    for line in budget_lines(time.perf_counter() - started, step_seconds(since), workers):
         console.print(line, highlight=False)
     # The demo shows verdicts: a day a blocking check held back (too few rows for a useful
     # sample, say) is an answer its readiness row explains; only errors fail the demo.

@@ -21,7 +21,9 @@ waits for the disk (15.5 ms a connection measured here, loaded; about 200 a part
 ``sqlite_sync`` sets ``synchronous=NORMAL`` on every SQLite connection of the process instead:
 SQLite's advice for WAL databases (Dagster's are WAL): no corruption on a crash, only the last
 transactions can be lost on a power cut (6.8 ms; ``SYNTHCAP_SQLITE_SYNC`` = ``FULL``/``OFF``
-picks another; the Postgres storage of the production deployment is not touched).
+picks another; the Postgres storage of the production deployment is not touched). It also keeps
+one engine per SQLite database open instead of one per operation
+(``synthcap_assets.sqlite_engines``; ``SYNTHCAP_SQLITE_POOL=0`` turns that off).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import os
 import sqlite3
 
 import dagster as dg
+
+from synthcap_assets.sqlite_engines import pool_engines
 
 EXECUTORS = ("in_process", "multiprocess", "celery")
 SQLITE_SYNC_ENV = "SYNTHCAP_SQLITE_SYNC"
@@ -59,12 +63,14 @@ def executor_from_env() -> dg.ExecutorDefinition:
 def sqlite_sync() -> str:
     """Set ``PRAGMA synchronous`` (``SYNTHCAP_SQLITE_SYNC``, default ``NORMAL``) on every SQLite
     connection SQLAlchemy opens in this process (Dagster's run, event and schedule storage);
-    installed once per process. Returns the mode."""
+    installed once per process, with the engines kept per database file
+    (``sqlite_engines.pool_engines``). Returns the mode."""
     mode = os.environ.get(SQLITE_SYNC_ENV, "NORMAL").strip().upper() or "NORMAL"
     if mode not in SQLITE_SYNC_MODES:
         raise ExecutorChoiceError(
             f"{SQLITE_SYNC_ENV}={mode!r} is not one of {', '.join(SQLITE_SYNC_MODES)}"
         )
+    pool_engines()
     if _SQLITE_SYNC_INSTALLED:
         _SQLITE_SYNC_INSTALLED[0] = mode
         return mode

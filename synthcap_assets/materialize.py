@@ -5,7 +5,9 @@ the sources' dynamic partitions, run ``daily_partition_job`` per partition (ever
 ``readiness_score``), then ``readiness_job`` for that partition whenever its capture landed —
 whether the partition run succeeded or a blocking check stopped it — so every captured
 (source, date) ends with a readiness row. Runs go through ``DAGSTER_HOME`` (SQLite by
-default), so every run, materialization and check shows in the UI afterwards.
+default), so every run, materialization and check shows in the UI afterwards. Sources run side
+by side on worker processes, each source's days in date order (``synthcap_assets.workers``,
+``SYNTHCAP_DEMO_WORKERS``; 1 runs everything in this process).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class PartitionRun:
     warned_checks: list[str]
     error: str | None
     readiness: bool = False
+    worker: int = 0  # the id of the process that ran it (the demo counts its workers)
 
     @property
     def held_by_gate(self) -> bool:
@@ -197,6 +200,7 @@ def run_partition(
         warned_checks=sorted(c.check_name for c in failed if c.severity == warn),
         error="; ".join(errors) or (None if success else "run failed"),
         readiness=readiness,
+        worker=os.getpid(),
     )
 
 
@@ -207,14 +211,22 @@ def run_partitions(
     on_start: Callable[[int], None] = lambda total: None,
     on_partition: Callable[[PartitionRun], None] = lambda run: None,
 ) -> list[PartitionRun]:
-    """Register the plan's sources and run each (source, day) of ``plan`` in order."""
-    # The definitions load torch and smartnoise: only when there is something to run.
-    from synthcap_assets.definitions import build_definitions
+    """Register the plan's sources and run every (source, day) of ``plan``: on worker
+    processes, sources side by side and each source's days in date order, or (one worker)
+    in this process in the plan's order. ``on_partition`` is called here as each ends."""
+    from synthcap_assets.workers import run_in_workers, worker_count
 
+    workers = worker_count(plan)
     ensure_dagster_home()
     sqlite_sync()
     instance = dg.DagsterInstance.get()
     register_sources(instance, {source for source, _ in plan})
+    if workers > 1:
+        on_start(len(plan))
+        return run_in_workers(lake, sources, plan, workers, on_partition)
+    # The definitions load torch and smartnoise: only when there is something to run.
+    from synthcap_assets.definitions import build_definitions
+
     defs = build_definitions(lake=lake, sources=str(sources))
     on_start(len(plan))
     runs = []

@@ -14,6 +14,10 @@
   the way the kernels want them (one contiguous row per column, padded with NaN, 64-byte
   aligned so that JAX takes the buffer without a copy), so a table larger than memory is
   profiled chunk by chunk.
+- Float columns without a copy: ``float_columns`` hands the numpy kernels (moments and
+  distinct counts on the CPU) a polars column's own Arrow buffers, values and validity bitmap,
+  instead of a NaN-filled copy (``fill_null`` plus the copy into a block cost 0.05-0.08 s per
+  10M-row column, more than the statistics themselves).
 
 Nothing here computes a statistic: kernels live in ``synthcap_assets/kernels``.
 """
@@ -221,9 +225,66 @@ def host_workers() -> int:
     one XLA:CPU computation mostly runs on one core; 1 on an accelerator."""
     if runtime().platform != "cpu":
         return 1
+    return cpu_workers()
+
+
+def cpu_workers() -> int:
+    """The usable CPU cores, at most 8: threads for numpy kernels (numpy releases the GIL)."""
     affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere all cores
     cores = len(affinity(0)) if affinity else (os.cpu_count() or 1)
     return max(1, min(8, cores))
+
+
+@dataclass(frozen=True)
+class FloatColumn:
+    """One contiguous piece of a float64 column: ``values`` and which of them are null.
+
+    ``validity`` is an Arrow validity bitmap (bit ``offset + i`` set: row ``i`` is not null;
+    least significant bit first) or None when no row is null. Null rows' ``values`` are
+    undefined (whatever the buffer holds); NaN and +/-inf count as missing too, as everywhere
+    in the kernels.
+    """
+
+    values: np.ndarray
+    validity: np.ndarray | None = None
+    offset: int = 0
+
+    def not_null(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop``: True where not null (all True without a bitmap)."""
+        if self.validity is None:
+            return np.ones(stop - start, bool)
+        first = start + self.offset
+        raw = self.validity[first >> 3 : (stop + self.offset + 7) >> 3]
+        bits = np.unpackbits(raw, bitorder="little")
+        return bits[first & 7 : (first & 7) + stop - start].view(bool)
+
+    def not_null_at(self, rows: np.ndarray) -> np.ndarray:
+        """True for each of ``rows`` (positions in ``values``) that is not null."""
+        if self.validity is None:
+            return np.ones(rows.shape, bool)
+        at = rows + self.offset
+        return ((self.validity[at >> 3] >> (at & 7).astype(np.uint8)) & 1).astype(bool)
+
+
+def float_columns(column: ArrayLike) -> list[FloatColumn]:
+    """A column as float64 pieces, without a copy for a polars Float64 Series (each of its
+    chunks: the Arrow values buffer and validity bitmap) or a float64 numpy array; anything
+    else (integers, float32, booleans) is cast to float64 once."""
+    if isinstance(column, pl.Series):
+        series = column if column.dtype == pl.Float64 else column.cast(pl.Float64)
+        return [_arrow_piece(chunk.to_arrow()) for chunk in series.get_chunks() if chunk.len()]
+    values = np.asarray(column)
+    if values.dtype != np.float64:
+        values = values.astype(np.float64)
+    return [FloatColumn(np.ascontiguousarray(values).reshape(-1))]
+
+
+def _arrow_piece(array: Any) -> FloatColumn:
+    validity, data = array.buffers()[:2]
+    values = np.frombuffer(data, np.float64)[array.offset : array.offset + len(array)]
+    if validity is None or array.null_count == 0:
+        return FloatColumn(values)
+    return FloatColumn(values, np.frombuffer(validity, np.uint8), array.offset)
 
 
 def _chunk_values(col: ArrayLike, start: int, stop: int) -> np.ndarray:

@@ -91,6 +91,41 @@ class WriteResult:
     partition: dict[str, str]
 
 
+def _needs_copy(dtype: pl.DataType) -> bool:
+    """Whether ``dtype`` is, or nests, a type delta-rs cannot take from polars' own Arrow
+    stream: a Categorical or Enum (a dictionary of string views its Parquet writer cannot
+    encode) or Null (exported with a buffer the C interface refuses)."""
+    if isinstance(dtype, (pl.Categorical, pl.Enum, pl.Null)):
+        return True
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return _needs_copy(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(_needs_copy(f.dtype) for f in dtype.fields)
+    return False
+
+
+def _arrow_data(df: pl.DataFrame) -> pl.DataFrame | object:
+    """What ``write_deltalake`` reads ``df`` from: the frame itself (its Arrow C stream, string
+    views as polars holds them, no copy) or, where a column needs it (:func:`_needs_copy`),
+    ``df.to_arrow()`` (every string copied into large_string). Both land the same Delta types
+    and values."""
+    if any(_needs_copy(dtype) for dtype in df.schema.values()):
+        return df.to_arrow()
+    return df
+
+
+def _rows_outside(df: pl.DataFrame, column: str, value: PartitionValue) -> int:
+    """Rows of ``df`` whose ``column`` differs from the partition value (nulls not counted),
+    compared as text; a Date column against a date, or a String one against text, directly
+    (the same answer without formatting every row)."""
+    dtype = df.schema[column]
+    if (type(value) is dt.date and dtype == pl.Date) or (
+        isinstance(value, str) and dtype == pl.String
+    ):
+        return int(df.select((pl.col(column) != pl.lit(value, dtype=dtype)).sum()).item() or 0)
+    return df.filter(pl.col(column).cast(pl.Utf8) != _as_text(value)).height
+
+
 def lake_root() -> str:
     """The lake root: ``SYNTHCAP_LAKE`` or ``./lakehouse``."""
     return os.environ.get("SYNTHCAP_LAKE", DEFAULT_LAKE_ROOT)
@@ -236,7 +271,7 @@ class LakehouseResource(dg.ConfigurableResource):
         for column, value in partition.items():
             if column not in df.columns:
                 raise LakehouseError(f"{table}: partition column {column!r} missing from rows")
-            wrong = df.filter(pl.col(column).cast(pl.Utf8) != _as_text(value)).height
+            wrong = _rows_outside(df, column, value)
             if wrong:
                 raise LakehouseError(
                     f"{table}: {wrong} rows do not belong to partition {column}={_as_text(value)}"
@@ -250,7 +285,7 @@ class LakehouseResource(dg.ConfigurableResource):
                 target = DeltaTable(uri, version=read_version, storage_options=self._options())
             write_deltalake(
                 target,
-                df.to_arrow(),
+                _arrow_data(df),
                 mode="overwrite",
                 predicate=predicate,
                 partition_by=list(partition),
@@ -388,7 +423,7 @@ class LakehouseResource(dg.ConfigurableResource):
         try:
             write_deltalake(
                 uri,
-                df.to_arrow(),
+                _arrow_data(df),
                 mode=mode,
                 partition_by=partition_by,
                 schema_mode="merge",

@@ -5,12 +5,20 @@ For every enabled, registered ``file`` source, the sensor lists its landing loca
 the lake's ``state/captured_files`` (path, size, mtime). A date with a file not yet captured
 (or one that changed) gets one run request; its run key names the new files, so a tick that
 sees the same files again asks for nothing, and each file is captured once.
+
+The capture sensors (this one and the stream sensor) start **stopped** on a new instance, as
+Dagster's sensors do by default: on their first tick they would request a capture of every
+landed day since each source's start date (every bundled day on a fresh instance: 15 runs
+queued in the first two minutes, measured), and a run launched from the UI would wait behind
+them. Turn them on in the UI (Automation), with ``dagster sensor start``, or for a
+deployment with ``SYNTHCAP_CAPTURE_SENSORS=running``; the UI remembers the choice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -23,6 +31,23 @@ from synthcap_resources.lakehouse import LakehouseResource
 from synthcap_resources.sources.base import FileEntry
 from synthcap_resources.sources.filestore import date_pattern, list_files
 from synthcap_resources.sources.state import FileKey, captured_files, file_key
+
+CAPTURE_SENSORS_ENV = "SYNTHCAP_CAPTURE_SENSORS"
+
+
+class CaptureSensorsSettingError(ValueError):
+    """``SYNTHCAP_CAPTURE_SENSORS`` is neither ``stopped`` nor ``running``."""
+
+
+def capture_sensor_status() -> dg.DefaultSensorStatus:
+    """The capture sensors' status on a new instance: ``SYNTHCAP_CAPTURE_SENSORS`` (default
+    ``stopped``)."""
+    value = os.environ.get(CAPTURE_SENSORS_ENV, "stopped").strip().lower() or "stopped"
+    if value not in ("stopped", "running"):
+        raise CaptureSensorsSettingError(
+            f"{CAPTURE_SENSORS_ENV}={value!r}: use 'stopped' (the default) or 'running'"
+        )
+    return dg.DefaultSensorStatus.RUNNING if value == "running" else dg.DefaultSensorStatus.STOPPED
 
 
 def new_files_by_day(
@@ -71,7 +96,7 @@ def landing_requests(spec: SourceSpec, lakehouse: LakehouseResource) -> list[dg.
 @dg.sensor(
     job=daily_partition_job,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=capture_sensor_status(),
 )
 def landing_sensor(
     context: dg.SensorEvaluationContext, catalog: CatalogResource, lakehouse: LakehouseResource

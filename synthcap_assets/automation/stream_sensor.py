@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
+from synthcap_assets.automation.landing import capture_sensor_status
 from synthcap_assets.automation.schedules import daily_capture_job
 from synthcap_assets.partitions import SOURCE_DIMENSION, date_partitions, partition_key
 from synthcap_resources.catalog import CatalogResource, SourceSpec
@@ -77,7 +78,8 @@ def decide(
 @dg.sensor(
     job=daily_capture_job,
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    # Stopped on a new instance unless SYNTHCAP_CAPTURE_SENSORS=running (landing.py says why).
+    default_status=capture_sensor_status(),
 )
 def stream_sensor(context: dg.SensorEvaluationContext, catalog: CatalogResource):
     """Requests ``raw_capture`` of a stream source's partition while messages wait for it."""

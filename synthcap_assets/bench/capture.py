@@ -111,6 +111,7 @@ def _median_run(runs: list[dict]) -> dict:
     ordered = sorted(runs, key=lambda r: r["seconds"])
     row = dict(ordered[(len(ordered) - 1) // 2])
     row["runs"] = [r["seconds"] for r in runs]
+    row["cpu_runs"] = [r.get("cpu_seconds") for r in runs]
     row["peak_mb"] = max(r["peak_mb"] for r in runs)
     return row
 
@@ -182,8 +183,10 @@ def run_capture_bench(
             "method": "data made first (CSV via polars, PostgreSQL via generate_series, NATS "
             f"messages published, at most {NATS_MAX_MESSAGES:,}); one fresh process per "
             f"(tool, case, run), {repeats} interleaved run(s) each, the median reported "
-            "(NATS once); imports outside the clock; peak_mb is the Linux high-water mark "
-            "above the process size before the capture",
+            "(NATS once); imports outside the clock; cpu_runs: each run's CPU seconds in "
+            "the tool's process (a shared machine's load leaves them, not wall seconds, "
+            "comparable); peak_mb is the Linux high-water mark above the process size "
+            "before the capture",
         },
     }
 

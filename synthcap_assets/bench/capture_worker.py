@@ -1,5 +1,6 @@
 """One capture measurement in a fresh process: import the tool, reset the peak-memory mark,
-capture one case, print seconds, rows/s and the peak memory above the starting size as JSON.
+capture one case, print seconds (wall and this process's CPU), rows/s and the peak memory
+above the starting size as JSON.
 
 Imports stay outside the clock for both tools alike (``WARM_IMPORTS``): each tool's own
 modules for the case and the libraries it would otherwise import lazily on its first use
@@ -47,15 +48,17 @@ def measure(tool: str, case: Case, backend: str | None = None) -> dict:
         importlib.import_module(module)
     before = memory_mb("VmRSS")
     reset_peak()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     rows = function(case)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     return {
         "tool": tool,
         "case": case.name,
         "backend": backend or SYNTHCAP_BACKENDS[case.name],
         "rows": rows,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,  # this process's threads (not a database server's)
         "rows_per_s": rows / seconds if seconds else 0.0,
         "peak_mb": max(0.0, memory_mb("VmHWM") - before),
     }

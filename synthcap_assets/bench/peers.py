@@ -2,9 +2,13 @@
 
 The statistic set, in families (``families.FAMILIES``): per numeric column count, nulls, sum,
 mean, variance, skewness, kurtosis, min, max, zeros, negatives (moments); quantiles at
-``PROBS``; a ``HIST_BINS``-bin equal-width histogram over [min, max]; distinct counts (numeric
-and categorical columns); Pearson (pairwise complete) and Spearman matrices of the numeric
-columns; Cramér's V of the categorical pair; top ``TOP_K`` values per categorical column.
+``PROBS``; a ``HIST_BINS``-bin equal-width histogram over [min, max]; distinct counts of the
+numeric columns; Pearson (pairwise complete) and Spearman matrices of the numeric columns;
+Cramér's V of the categorical pair; per categorical column its top ``TOP_K`` values and its
+distinct count. Every tool counts the same columns in each family: the categorical columns'
+distinct counts come with their value counts (top values), where synthcap's exact counts give
+them, not in the distinct family (the peers' distinct rows used to count 12 columns against
+synthcap's 10).
 
 Each family is ONE plan or query per tool: polars as lazy plans (the whole set through one
 ``collect_all``; every column ranked once, then Pearson of the ranks, for Spearman; quantiles as
@@ -74,13 +78,12 @@ def polars_plans(df: pl.DataFrame, exact: bool = False) -> dict[str, list[pl.Laz
             (col == 0).sum().alias(f"{c}:zeros"),
             (col < 0).sum().alias(f"{c}:negatives"),
         ]
-    every = NUMERIC_COLUMNS + CATEGORICAL_COLUMNS
     distinct = [
         # Non-null values, like the other tools (polars counts null as a value).
         (
             pl.col(c).drop_nulls().n_unique() if exact else pl.col(c).drop_nulls().approx_n_unique()
         ).alias(c)
-        for c in every
+        for c in NUMERIC_COLUMNS
     ]
     ranked = lf.select(pl.col(NUMERIC_COLUMNS).rank("average"))
     return {
@@ -93,10 +96,8 @@ def polars_plans(df: pl.DataFrame, exact: bool = False) -> dict[str, list[pl.Laz
         "pearson": [lf.select(pl.corr(a, b).alias(f"{a}|{b}") for a, b in PAIRS)],
         "spearman": [ranked.select(pl.corr(a, b).alias(f"{a}|{b}") for a, b in PAIRS)],
         "cramers_v": [lf.group_by(CATEGORICAL_COLUMNS).len()],
-        "top_values": [
-            lf.group_by(c).len().sort("len", descending=True).head(TOP_K)
-            for c in CATEGORICAL_COLUMNS
-        ],
+        # Every group (its number is the distinct count), the top ones taken when finishing.
+        "top_values": [lf.drop_nulls(c).group_by(c).len() for c in CATEGORICAL_COLUMNS],
     }
 
 
@@ -104,6 +105,11 @@ def _polars_finish(results: dict[str, list[pl.DataFrame]]) -> dict:
     out: dict = {name: frames for name, frames in results.items()}
     if "cramers_v" in results:
         out["cramers_v"] = _cells_to_v(results["cramers_v"][0], "len")
+    if "top_values" in results:
+        out["top_values"] = [
+            (frame.height, frame.sort("len", descending=True).head(TOP_K))
+            for frame in results["top_values"]
+        ]
     return out
 
 
@@ -134,7 +140,7 @@ def polars_run(df: pl.DataFrame, exact: bool = False) -> ToolRun:
         "histograms": ("exact", "Expr.hist(bin_count)"),
         "distinct": distinct,
         "spearman": ("exact", "rank('average') once per column, Pearson of the ranks"),
-        "top_values": ("exact", "group_by().len() sorted: no approximate form in polars"),
+        "top_values": ("exact", "group_by().len() sorted; its height the distinct count"),
     }
     return ToolRun(
         whole=lambda: polars_stats(df, exact),
@@ -177,14 +183,17 @@ def duckdb_queries(rows: int, exact: bool = False) -> dict[str, str]:
     )
     windows = ", ".join(f"w_{c} as (order by {c})" for c in NUMERIC_COLUMNS)
     a, b = CATEGORICAL_COLUMNS
-    if exact:
+    if exact:  # count(*) over () on the groups: the distinct count
         top = " union all ".join(
-            f"(select '{c}' as col, {c}::varchar as value, count(*) as n from t "
+            f"(select '{c}' as col, {c}::varchar as value, count(*) as n, "
+            f"count(*) over () as distinct_values from t where {c} is not null "
             f"group by {c} order by n desc limit {TOP_K})"
             for c in CATEGORICAL_COLUMNS
         )
     else:
-        top = "select " + ", ".join(f"approx_top_k({c}, {TOP_K})" for c in CATEGORICAL_COLUMNS)
+        top = "select " + ", ".join(
+            f"approx_top_k({c}, {TOP_K}), approx_count_distinct({c})" for c in CATEGORICAL_COLUMNS
+        )
         top += " from t"
     corr = ", ".join(f"corr({x}, {y})" for x, y in PAIRS)
     return {
@@ -195,9 +204,7 @@ def duckdb_queries(rows: int, exact: bool = False) -> dict[str, str]:
         "histograms": "select "
         + ", ".join(hist.format(c=c, bins=HIST_BINS) for c in NUMERIC_COLUMNS)
         + " from t",
-        "distinct": "select "
-        + ", ".join(distinct.format(c) for c in NUMERIC_COLUMNS + CATEGORICAL_COLUMNS)
-        + " from t",
+        "distinct": "select " + ", ".join(distinct.format(c) for c in NUMERIC_COLUMNS) + " from t",
         "pearson": f"select {corr} from t",
         "spearman": f"with r as (select {ranks} from t window {windows}) select {corr} from r",
         "cramers_v": f"select {a}, {b}, count(*) as n from t group by {a}, {b}",
@@ -224,9 +231,12 @@ def duckdb_run(df: pl.DataFrame, exact: bool = False) -> ToolRun:
         "distinct": ("exact", "count(distinct)")
         if exact
         else ("approximate", "approx_count_distinct (HyperLogLog; DuckDB states no bound)"),
-        "top_values": ("exact", "group by, order by, limit")
+        "top_values": ("exact", "group by, order by, limit; count(*) over () distinct")
         if exact
-        else ("approximate", "approx_top_k (Filtered Space-Saving; values only)"),
+        else (
+            "approximate",
+            "approx_top_k (Filtered Space-Saving; values only), approx_count_distinct",
+        ),
         "histograms": ("exact", "histogram() with equi_width_bins, one query"),
         "spearman": ("exact", "rank() and cume_dist() over one window (one sort) per column"),
     }

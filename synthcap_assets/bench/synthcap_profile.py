@@ -32,8 +32,8 @@ from synthcap_assets.kernels.corr_cramer import cramers_v
 from synthcap_assets.kernels.corr_ranks import order_keys
 from synthcap_assets.kernels.corr_sketch import pearson_and_spearman
 from synthcap_assets.kernels.correlation import pearson_state, spearman
-from synthcap_assets.kernels.distinct import hll_estimate, registers
-from synthcap_assets.kernels.moments import merge_moments, moment_stats, moments
+from synthcap_assets.kernels.distinct import distinct_registers, hll_estimate
+from synthcap_assets.kernels.moments import moment_stats, moments, moments_of_columns
 from synthcap_assets.kernels.profile import finalize, profile_columns
 from synthcap_assets.kernels.quantiles import equal_width_bins, merge_many, quantiles
 from synthcap_assets.kernels.refine import summarize
@@ -44,12 +44,14 @@ from synthcap_resources.compute import (
     bucket_size,
     chunk_ranges,
     column_block,
+    float_columns,
     host_workers,
     runtime,
 )
 
 CORR_CHUNK_ROWS = DEFAULT_CHUNK_ROWS // 4
 TOP_METHOD = "exact counts from Arrow string views (kernels.string_counts)"
+MOMENTS_METHOD = "numpy moment kernel on the Arrow buffers, exact to rounding"
 
 
 def categorical_codes(series: pl.Series) -> tuple[np.ndarray, list[str]]:
@@ -113,15 +115,13 @@ def over_chunks(df: pl.DataFrame, kernel: Callable, chunk_rows: int = DEFAULT_CH
         return [state for part in parts for state in part]
 
 
+def _float_columns(df: pl.DataFrame) -> list:
+    """The numeric columns as their own Arrow buffers (no NaN-filled copy, no column block)."""
+    return [float_columns(df.get_column(c)) for c in NUMERIC_COLUMNS]
+
+
 def _moments(df: pl.DataFrame) -> dict[str, np.ndarray]:
-    states = over_chunks(df, moments)
-    state = states[0]
-    for other in states[1:]:
-        state = _merge_moments(state, other)
-    return moment_stats(state)
-
-
-_merge_moments = jax.jit(merge_moments)
+    return moment_stats(moments_of_columns(_float_columns(df)))
 
 
 def _summary_kernel(x: jax.Array, rows: int):
@@ -134,8 +134,7 @@ def _summary(df: pl.DataFrame):
 
 
 def _distinct_hll(df: pl.DataFrame) -> np.ndarray:
-    regs = np.maximum.reduce([np.asarray(r) for r in over_chunks(df, lambda x, n: registers(x))])
-    return hll_estimate(regs)
+    return hll_estimate(distinct_registers(_float_columns(df)))
 
 
 def _pearson(df: pl.DataFrame) -> np.ndarray:
@@ -160,7 +159,7 @@ def sketch_run(df: pl.DataFrame) -> ToolRun:
     return ToolRun(
         whole=lambda: synthcap_stats(df),
         families={
-            "moments": Family("exact", "moment kernel, exact to rounding", lambda: _moments(df)),
+            "moments": Family("exact", MOMENTS_METHOD, lambda: _moments(df)),
             "quantiles": Family(
                 "approximate",
                 f"mergeable quantile summary, {q_bound}",
@@ -173,7 +172,8 @@ def sketch_run(df: pl.DataFrame) -> ToolRun:
             ),
             "distinct": Family(
                 "approximate",
-                "HyperLogLog, 0.81% s.e. (the full profile is exact up to 16,384 values)",
+                "HyperLogLog (numpy, Arrow buffers), 0.81% s.e. (the full profile is exact up "
+                "to 16,384 values)",
                 lambda: _distinct_hll(df),
             ),
             "pearson": Family("exact", "mergeable Pearson state", lambda: _pearson(df)),
@@ -260,7 +260,7 @@ def exact_run(df: pl.DataFrame) -> ToolRun:
     return ToolRun(
         whole=lambda: exact_stats(df),
         families={
-            "moments": Family("exact", "moment kernel, exact to rounding", lambda: _moments(df)),
+            "moments": Family("exact", MOMENTS_METHOD, lambda: _moments(df)),
             "quantiles": Family("exact", "int64-key sort per column", each(exact_quantiles)),
             "histograms": Family("exact", "sort, edges searched", each(exact_histogram)),
             "distinct": Family("exact", "sort, changes counted", each(exact_distinct)),

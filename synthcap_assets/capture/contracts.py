@@ -133,7 +133,8 @@ def _cast_problems(
     typed = []
     for name in df.columns:
         kind = contract.columns.get(name)
-        if kind is None:
+        if kind is None or df[name].dtype == POLARS_TYPES[kind]:
+            # Already the declared type: the conversion is the identity, nothing fails it.
             typed.append(df[name])
             continue
         cast = as_declared(df[name], kind).cast(POLARS_TYPES[kind])

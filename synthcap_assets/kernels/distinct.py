@@ -8,7 +8,25 @@ the count exact and stays exact through merges (set union). Once a union would e
 
 The estimate is Ertl's improved raw estimator ("New cardinality estimation algorithms for
 HyperLogLog sketches", 2017), unbiased from 0 to 2**40 without HLL++'s empirical bias tables.
-Values are hashed by their bit pattern (``blocks.hash_values``); -0.0 counts as 0.0.
+
+The registers (hash version ``HLL_HASH_VERSION`` = 2) come from two hashes of a value's float64
+bit pattern ``u``: the rank from the rank hash ``u * C1`` (mod 2**64: one multiply; its leading
+ones plus one, capped at ``RANK_BITS + 1``), the register from an index hash (two
+xorshift-multiply rounds, top 14 bits; one multiplicative hash alone spreads integer-valued
+floats badly, 17% error on 2M consecutive integers). Both zeros hash as +0.0. One way per
+device:
+
+- CPU (``column_registers``, numpy on threads): a value can raise a register only if its rank
+  exceeds the lowest register, so each cache-sized chunk computes the rank hash of every value
+  (one multiply, one compare) and the index hash, the validity check and the scatter-max only
+  for those few candidates (then only for those above their own register). Exact: the same
+  registers as hashing everything. About 1.5 ns a value against 13 for XLA:CPU's hashing and
+  serial scatter-max.
+- accelerators (``block_registers``, JAX): the same hashes in uint32 pairs (float32 values are
+  hashed as their float64 pattern), so states from either device merge.
+
+Version 1 registers (two murmur finalisers, before 2026-12-07) are not comparable; ``state_io``
+converts a stored version-1 state whose exact set is known and rejects the others.
 
 The small set of a chunk comes from its sorted values (small chunks), from a histogram whose
 non-empty buckets each hold a single value (``small_set_from_buckets``), or else, when the HLL
@@ -20,6 +38,8 @@ distinct values about 1/8 collide per round, so 3-4 rounds place all of them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import jax
@@ -27,10 +47,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from synthcap_assets.kernels.blocks import clean, fold_blocks, hash_values
+from synthcap_resources.compute import FloatColumn, cpu_workers
 
 P = 14
 REGISTERS = 1 << P
-HASH_BITS = 32  # rho is taken from one 32-bit hash, so registers hold 0..HASH_BITS + 1
+RANK_BITS = 64 - P  # ranks come from 50 hash bits, so registers hold 0..RANK_BITS + 1
+HASH_BITS = RANK_BITS  # Ertl's q
+HLL_HASH_VERSION = 2
 SMALL_SET = 1 << 14
 TABLE_BITS = 16
 MAX_ROUNDS = 5
@@ -45,14 +68,190 @@ class DistinctState(NamedTuple):
     small_count: jax.Array
 
 
+_RANK_MUL = 0x9E3779B97F4A7C15
+_INDEX_MUL = (0xD6E8FEB86659FD93, 0xBF58476D1CE4E5B9)
+# _HIGH[r]: the smallest rank hash whose rank (leading ones + 1) exceeds r.
+_HIGH = np.array([(1 << 64) - (1 << (64 - r)) for r in range(RANK_BITS + 1)], np.uint64)
+CHUNK = 1 << 15  # values per numpy step: the chunk's temporaries stay in L2
+_SEEN_BITS = 16  # slots of the seen-values table (512 KB, stays in L2)
+_NOT_SEEN = 0x7FF8_0000_0000_0001  # a NaN pattern: no valid value has it
+
+
+def _u64(x: int) -> np.uint64:
+    return np.uint64(x)
+
+
+def _index_np(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The register of each bit pattern (index hash, top P bits), into ``out`` if given."""
+    p = np.right_shift(u, _u64(32), out=out)
+    p ^= u
+    p *= _u64(_INDEX_MUL[0])
+    tmp = p >> _u64(32)
+    p ^= tmp
+    p *= _u64(_INDEX_MUL[1])
+    return np.right_shift(p, _u64(64 - P), out=p).view(np.int64)
+
+
+def _rank_np(g: np.ndarray) -> np.ndarray:
+    """Leading ones of rank hashes plus one, capped at RANK_BITS + 1 (leading zeros of ~g,
+    through float64: its top 53 bits convert exactly and the exponent is the bit length)."""
+    top = (~g) >> _u64(11)
+    exponent = (top.astype(np.float64).view(np.uint64) >> _u64(52)).astype(np.int64)
+    return np.minimum(1023 + 53 - exponent, RANK_BITS + 1).astype(np.uint8)
+
+
+def column_registers(pieces: list[FloatColumn], regs: np.ndarray | None = None) -> np.ndarray:
+    """The 2**14 registers (uint8) of one column's pieces, raised in place in ``regs`` if
+    given. See the module docstring: only values whose rank hash clears the lowest register
+    are looked at further; while some register is empty (few distinct values so far), only
+    values not already in a table of seen values are."""
+    regs = np.zeros(REGISTERS, np.uint8) if regs is None else regs
+    scan = _Scan()
+    for piece in pieces:
+        bits = piece.values.view(np.uint64)
+        for start in range(0, bits.size, CHUNK):
+            low = int(regs.min())
+            if low > RANK_BITS:
+                return regs  # every register saturated
+            u = bits[start : start + CHUNK]
+            rows = scan.candidates(u, regs, low)
+            if rows.size:
+                scan.forget(u[rows[~_raise(regs, piece, start, rows)]])
+    return regs
+
+
+class _Scan:
+    """The per-chunk candidate search of ``column_registers``, with its reused buffers.
+
+    ``seen`` holds, per slot (top 16 bits of the rank hash), the last bit pattern that was a
+    candidate there: a value equal to its slot's entry was a candidate before, so it cannot
+    raise a register again (registers only grow). The slot's initial entry is a NaN pattern,
+    which no valid value has. Used while ``low`` is 0 and the table keeps most values out
+    (columns with many distinct values stop using it after their first chunks).
+    """
+
+    def __init__(self) -> None:
+        self.g = np.empty(CHUNK, np.uint64)
+        self.work = np.empty(CHUNK, np.uint64)
+        self.hit = np.empty(CHUNK, bool)
+        self.seen = np.full(1 << _SEEN_BITS, _u64(_NOT_SEEN), np.uint64)
+        self.use_seen = True
+        self.first = True  # the first chunk misses everything: judge the table after it
+
+    def candidates(self, u: np.ndarray, regs: np.ndarray, low: int) -> np.ndarray:
+        """Rows of ``u`` whose rank exceeds their register (all of them, plus a few others)."""
+        n = u.size
+        g = np.multiply(u, _u64(_RANK_MUL), out=self.g[:n])
+        if low > 0:
+            rows = np.flatnonzero(np.greater_equal(g, _HIGH[low], out=self.hit[:n]))
+        elif self.use_seen:
+            slot = np.right_shift(g, _u64(64 - _SEEN_BITS), out=self.work[:n]).view(np.int64)
+            rows = np.flatnonzero(np.not_equal(self.seen.take(slot), u, out=self.hit[:n]))
+            self.seen[slot[rows]] = u[rows]
+            self.use_seen, self.first = self.first or rows.size < n // 2, False
+        else:
+            rows = None
+        cand, gc = (u, g) if rows is None else (u[rows], g[rows])
+        # (A null row's bytes remembered here are forgotten again if they were a candidate.)
+        index = _index_np(cand, self.work[: cand.size])
+        above = np.greater_equal(gc, _HIGH[np.minimum(regs, RANK_BITS)][index])
+        return np.flatnonzero(above) if rows is None else rows[above]
+
+    def forget(self, u: np.ndarray) -> None:
+        """Take null rows' bytes out of the seen table: the same bytes may come again valid."""
+        if u.size:
+            slot = (u * _u64(_RANK_MUL) >> _u64(64 - _SEEN_BITS)).astype(np.intp)
+            mine = self.seen[slot] == u
+            self.seen[slot[mine]] = _u64(_NOT_SEEN)
+
+
+def _raise(regs: np.ndarray, piece: FloatColumn, start: int, rows: np.ndarray) -> np.ndarray:
+    """Scatter-max the candidates ``start + rows`` that are valid (not null, finite), both
+    zeros as +0.0 (rank hash 0: rank 1, so zeros never need to be candidates again); returns
+    which candidates may stay in the seen table (all but finite bytes in null rows)."""
+    x = piece.values[start + rows]
+    finite = np.isfinite(x)
+    keep = finite & piece.not_null_at(start + rows)
+    u = np.where(x == 0, _u64(0), x.view(np.uint64))[keep]
+    np.maximum.at(regs, _index_np(u), _rank_np(u * _u64(_RANK_MUL)))
+    return keep | ~finite
+
+
+def distinct_registers(
+    columns: Sequence[list[FloatColumn]], workers: int | None = None
+) -> np.ndarray:
+    """The registers (columns × 2**14, uint8) of several columns, one column per task on
+    ``workers`` threads (default: the usable cores; numpy releases the GIL)."""
+    workers = max(1, min(workers or cpu_workers(), len(columns)))
+    if workers == 1:
+        regs = [column_registers(c) for c in columns]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            regs = list(pool.map(column_registers, columns))
+    return np.stack(regs) if regs else np.zeros((0, REGISTERS), np.uint8)
+
+
+def registers_of_block(block: np.ndarray, rows: int | None = None) -> np.ndarray:
+    """The registers (columns × 2**14, uint8) of a NaN-coded column block's first ``rows``."""
+    block = np.asarray(block)
+    rows = block.shape[1] if rows is None else rows
+    out = np.zeros((block.shape[0], REGISTERS), np.uint8)
+    for j in range(block.shape[0]):
+        column_registers([FloatColumn(np.asarray(block[j, :rows], np.float64))], out[j])
+    return out
+
+
+# ---------------------------------------------------------------- the same hashes in JAX
+
+
+def _mul_hi32(a: jax.Array, b: int) -> jax.Array:
+    """High 32 bits of a * b (uint32 a, constant b) in 16-bit limbs (no uint64 needed)."""
+    a0, a1 = a & 0xFFFF, a >> 16
+    b0, b1 = jnp.uint32(b & 0xFFFF), jnp.uint32(b >> 16)
+    m1, m2 = a1 * b0, a0 * b1
+    mid = ((a0 * b0) >> 16) + (m1 & 0xFFFF) + (m2 & 0xFFFF)
+    return a1 * b1 + (m1 >> 16) + (m2 >> 16) + (mid >> 16)
+
+
+def _mul64(hi: jax.Array, lo: jax.Array, c: int) -> tuple[jax.Array, jax.Array]:
+    """(hi, lo) * c mod 2**64, as uint32 pairs."""
+    c_lo, c_hi = c & 0xFFFFFFFF, c >> 32
+    high = _mul_hi32(lo, c_lo) + lo * jnp.uint32(c_hi) + hi * jnp.uint32(c_lo)
+    return high, lo * jnp.uint32(c_lo)
+
+
+def _float64_bits(values: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(high, low) uint32 halves of each value's float64 bit pattern, zeros as -0.0."""
+    if values.dtype == jnp.float64:
+        bits = jax.lax.bitcast_convert_type(values, jnp.uint64)
+        hi, lo = (bits >> 32).astype(jnp.uint32), bits.astype(jnp.uint32)
+    else:  # float32 widened by hand (no float64 without x64); XLA flushes subnormals to 0
+        b = jax.lax.bitcast_convert_type(values, jnp.uint32)
+        exponent = ((b >> 23) & 0xFF) + jnp.uint32(1023 - 127)
+        hi = (b & jnp.uint32(0x80000000)) | (exponent << 20) | ((b & 0x7FFFFF) >> 3)
+        lo = (b & 7) << 29
+    zero = values == 0  # both zeros hash as +0.0
+    return jnp.where(zero, 0, hi).astype(jnp.uint32), jnp.where(zero, 0, lo).astype(jnp.uint32)
+
+
+def hash_registers(values: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(register index, rank) of each value, int32: the hashes of ``column_registers``."""
+    hi, lo = _float64_bits(values)
+    ghi, glo = _mul64(hi, lo, _RANK_MUL)
+    ghi, glo = ~ghi, ~glo  # the rank counts leading ones
+    zeros = jnp.where(ghi != 0, jax.lax.clz(ghi), 32 + jax.lax.clz(glo)).astype(jnp.int32)
+    rank = jnp.minimum(zeros + 1, RANK_BITS + 1)
+    phi, plo = _mul64(hi, lo ^ hi, _INDEX_MUL[0])
+    phi, plo = _mul64(phi, plo ^ phi, _INDEX_MUL[1])
+    return (phi >> (32 - P)).astype(jnp.int32), rank
+
+
 def block_registers(valid: jax.Array, values: jax.Array, registers: jax.Array) -> jax.Array:
     """``registers`` (flattened columns × 2**14, plus one dump slot) updated with a row block."""
-    h1, h2 = hash_values(values)
-    rho = jax.lax.clz(h2).astype(jnp.int32) + 1
+    index, rank = hash_registers(values)
     offset = (jnp.arange(values.shape[0], dtype=jnp.int32) * REGISTERS)[:, None]
-    index = (h1 >> (32 - P)).astype(jnp.int32) + offset
-    index = jnp.where(valid, index, registers.shape[0] - 1)
-    return registers.at[index.ravel()].max(rho.ravel(), mode="promise_in_bounds")
+    index = jnp.where(valid, index + offset, registers.shape[0] - 1)
+    return registers.at[index.ravel()].max(rank.ravel(), mode="promise_in_bounds")
 
 
 def empty_registers(columns: int) -> jax.Array:
@@ -62,7 +261,7 @@ def empty_registers(columns: int) -> jax.Array:
 
 @jax.jit
 def registers(x: jax.Array) -> jax.Array:
-    """The HLL registers (columns × 2**14) of a column block."""
+    """The HLL registers (columns × 2**14) of a column block, in JAX (the accelerator way)."""
 
     def body(block: jax.Array, regs: jax.Array) -> jax.Array:
         return block_registers(*clean(block), regs)

@@ -7,8 +7,9 @@
 A state holds the moments (``moments``), a quantile summary (``quantiles``/``refine``) and the
 distinct-count sketch (``distinct``); ``state_io`` turns it into per-column records to store.
 Building one costs two passes over the rows for light-tailed data (moments + HLL registers,
-then the level-1 histogram; a few set-finding passes only for large columns with at most
-~2**14 distinct values that a histogram bucket cannot separate) and 1-3 refinement passes
+in numpy on the CPU and ``first_pass`` in JAX on accelerators; then the level-1 histogram; a
+few set-finding passes only for large columns with at most ~2**14 distinct values that a
+histogram bucket cannot separate) and 1-3 refinement passes
 where heavy tails or far outliers need them. ``profile_columns`` profiles several chunks at
 once (one XLA:CPU computation mostly uses one core). Merging never needs the rows: month
 profiles come from day profiles. Stated bounds: moments exact to float rounding; quantiles
@@ -37,6 +38,7 @@ from synthcap_assets.kernels.distinct import (
     empty_registers,
     hll_estimate,
     merge_distinct,
+    registers_of_block,
     small_set_from_buckets,
     small_set_from_sorted,
     small_set_rounds,
@@ -47,6 +49,7 @@ from synthcap_assets.kernels.moments import (
     empty_moments,
     merge_moments,
     moment_stats,
+    moments_of_block,
 )
 from synthcap_assets.kernels.outliers import outliers
 from synthcap_assets.kernels.quantiles import (
@@ -123,13 +126,17 @@ def first_pass(x: jax.Array, rows: jax.Array) -> tuple[MomentState, jax.Array]:
 def profile_block(block: np.ndarray | jax.Array, rows: int) -> ProfileState:
     """The state of a column block (columns × padded rows, NaN/inf = missing, see
     ``synthcap_resources.compute.column_block``) whose first ``rows`` rows are real."""
-    runtime()
+    on_cpu = runtime().platform == "cpu"
     x = jax.device_put(block)
     if x.ndim != 2 or not jnp.issubdtype(x.dtype, jnp.floating):
         raise ProfileError(f"expected a 2-D float column block, got {x.dtype}{tuple(x.shape)}")
     if not 0 <= rows <= x.shape[1]:
         raise ProfileError(f"rows={rows} is outside the block's {x.shape[1]} rows")
-    moments, regs = first_pass(x, rows)
+    if on_cpu:  # the first pass in numpy (faster there: see ``moments`` and ``distinct``)
+        host = np.asarray(x)  # the same buffer on the CPU
+        moments, regs = moments_of_block(host, rows), registers_of_block(host, rows)
+    else:
+        moments, regs = first_pass(x, rows)
     summary, ordered, first = summarize(x, moments.count, moments.minimum, moments.maximum)
     if ordered is not None:
         small, size = small_set_from_sorted(ordered)

@@ -5,6 +5,12 @@ A record is a dict of Python floats, a float64 array of quantile knots (only the
 for an exact summary), the 2**14 HLL registers as bytes, and the exact small set (None once
 dropped). ``to_records`` and ``from_records`` round-trip a ``ProfileState`` exactly (in float64,
 which ``from_records`` ensures on the CPU).
+
+The registers' bytes end with their hash version (``distinct.HLL_HASH_VERSION``, one byte), so
+the stored form says which hash wrote them without a schema change. Registers of another hash
+never merge: a version-1 record (2**14 bytes, no version byte, written before 2026-12-07) is
+converted when its exact small set is stored (the registers of a value set are a function of
+the set, so they are rebuilt from it exactly) and rejected otherwise, saying to re-profile.
 """
 
 from __future__ import annotations
@@ -17,11 +23,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from synthcap_assets.kernels.blocks import state_dtype
-from synthcap_assets.kernels.distinct import REGISTERS, SMALL_SET, DistinctState
+from synthcap_assets.kernels.distinct import (
+    HLL_HASH_VERSION,
+    REGISTERS,
+    SMALL_SET,
+    DistinctState,
+    column_registers,
+)
 from synthcap_assets.kernels.moments import MomentState
 from synthcap_assets.kernels.profile import ProfileError, ProfileState
 from synthcap_assets.kernels.quantiles import KNOTS, QuantileSummary
-from synthcap_resources.compute import runtime
+from synthcap_resources.compute import FloatColumn, runtime
 
 _MOMENTS = MomentState._fields
 
@@ -43,7 +55,7 @@ def to_records(state: ProfileState) -> list[dict[str, Any]]:
             quantile_knots=values[j, :real].copy(),
             quantile_count=float(count[j]),
             quantile_error=float(error[j]),
-            hll_registers=regs[j].tobytes(),
+            hll_registers=regs[j].tobytes() + bytes([HLL_HASH_VERSION]),
             small_set=small[j, : size[j]].copy() if size[j] >= 0 else None,
         )
         records.append(record)
@@ -74,10 +86,7 @@ def from_records(records: Sequence[dict[str, Any]]) -> ProfileState:
         values[j, : knots.size] = knots
         if 0 < knots.size < KNOTS:
             values[j, knots.size :] = knots[-1]  # an exact summary repeats its maximum
-        raw = np.frombuffer(r["hll_registers"], np.uint8)
-        if raw.size != REGISTERS:
-            raise ProfileError(f"record {j}: {raw.size} HLL registers, expected {REGISTERS}")
-        regs[j] = raw
+        regs[j] = _registers(j, r)
         if r["small_set"] is not None:
             found = np.asarray(r["small_set"], np.float64)
             small[j, : found.size], size[j] = found, found.size
@@ -88,3 +97,28 @@ def from_records(records: Sequence[dict[str, Any]]) -> ProfileState:
     )
     distinct = DistinctState(jnp.asarray(regs), jnp.asarray(small, dtype), jnp.asarray(size))
     return ProfileState(moments, quantiles, distinct)
+
+
+def _registers(j: int, record: dict[str, Any]) -> np.ndarray:
+    """Record ``j``'s HLL registers under the current hash (see the module docstring)."""
+    raw = np.frombuffer(record["hll_registers"], np.uint8)
+    if raw.size == REGISTERS + 1 and raw[-1] == HLL_HASH_VERSION:
+        return raw[:-1]
+    if raw.size == REGISTERS + 1:
+        raise ProfileError(
+            f"record {j}: HLL registers of hash version {raw[-1]}, this synthcap reads "
+            f"version {HLL_HASH_VERSION}; profile the day again with this version"
+        )
+    if raw.size != REGISTERS:
+        raise ProfileError(
+            f"record {j}: {raw.size} bytes of HLL registers, expected {REGISTERS + 1} "
+            "(the registers and their hash version)"
+        )
+    if record["small_set"] is None:
+        raise ProfileError(
+            f"record {j}: HLL registers of hash version 1 (stored before 2026-12-07) cannot "
+            f"merge with version {HLL_HASH_VERSION} ones and the column has no exact value set "
+            "to rebuild them from; profile that day again (synthcap materialize) to merge it"
+        )
+    values = np.asarray(record["small_set"], np.float64)
+    return column_registers([FloatColumn(values)])

@@ -8,6 +8,7 @@ the library's, generated from the spec); nothing here reads a file or talks to a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib.metadata
 import traceback
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from openlineage.client.facet_v2 import (
 )
 
 
+@functools.cache  # importlib.metadata scans the installed distributions, twice per event
 def _version(package: str) -> str:
     try:
         return importlib.metadata.version(package)

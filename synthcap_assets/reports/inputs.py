@@ -8,6 +8,7 @@ view written beside the tables, and its reads are no inputs of the run's lineage
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -20,6 +21,7 @@ from synthcap_resources.lakehouse import (
     synthetic_table,
 )
 
+CAPTURED = "captured"  # the key of the day's raw rows in ``read_inputs(known=...)``
 REPORTS = (
     "profile",
     "drift_report",
@@ -55,14 +57,30 @@ def read_inputs(
     source: str,
     day: dt.date,
     descriptions: dict[str, str] | None = None,
+    known: Mapping[str, pl.DataFrame | None] | None = None,
 ) -> ReportInputs:
-    """The report's inputs for (source, day) from the lake."""
+    """The report's inputs for (source, day) from the lake.
+
+    ``known``: tables of (source, day) the caller has just read or written (report names of
+    :data:`REPORTS`, and :data:`CAPTURED` for the raw rows), as the lake holds them; they are
+    not read again (the readiness run reads most of them itself).
+    """
+    known = dict(known or {})
     partition = {"source": source, "date": day}
-    tables = {name: lakehouse.read_partition(report_table(name), partition) for name in REPORTS}
+    tables = {
+        name: known[name]
+        if name in known
+        else lakehouse.read_partition(report_table(name), partition)
+        for name in REPORTS
+    }
     previous = lakehouse.read_partition(
         report_table("profile"), {"source": source, "date": day - dt.timedelta(days=1)}
     )
-    captured = lakehouse.read_partition(raw_table(source), {DATE_COLUMN: day})
+    captured = (
+        known[CAPTURED]
+        if CAPTURED in known
+        else lakehouse.read_partition(raw_table(source), {DATE_COLUMN: day})
+    )
     synthetic = lakehouse.read_partition(synthetic_table(source), {DATE_COLUMN: day})
     return ReportInputs(
         source=source,

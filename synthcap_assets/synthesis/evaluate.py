@@ -20,7 +20,9 @@ dependency: SDMetrics pulls in plotly and copulas, synthcity torch models we do 
 
 Rows are encoded for distances as: numeric columns min-max scaled by the training range
 (dates as days), categorical columns one-hot on the training categories, a null indicator per
-column; distances come from the JAX kernel :mod:`synthcap_assets.kernels.distances`.
+column; distances come from numpy for a day's sizes (``SMALL_WORK``) and from the JAX kernel
+:mod:`synthcap_assets.kernels.distances` above them: the kernel compiles for every new shape
+(0.1-1 s a partition, more than the whole computation at a few hundred rows).
 """
 
 from __future__ import annotations
@@ -156,6 +158,30 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(u / (positive.size * negative.size))
 
 
+SMALL_WORK = 20_000_000  # query rows x reference rows x features computed in numpy
+_BLOCK_ELEMENTS = 4_000_000  # numpy's temporary (query block x reference x features)
+
+
+def nearest(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Each query row's Euclidean distance to its nearest reference row: the kernel's
+    ``sum((q - r)^2)`` in numpy, query block by query block, for inputs up to
+    ``SMALL_WORK``; larger, empty or non-finite ones go to the kernel (which says what is
+    wrong with them)."""
+    rows, (ref_rows, features) = queries.shape[0], reference.shape
+    work = rows * ref_rows * max(features, 1)
+    if not (0 < work <= SMALL_WORK) or not (
+        np.isfinite(queries).all() and np.isfinite(reference).all()
+    ):
+        return nearest_distances(queries, reference)[0]
+    block = max(1, _BLOCK_ELEMENTS // (ref_rows * max(features, 1)))
+    out = np.empty(rows)
+    for start in range(0, rows, block):
+        q = queries[start : start + block]
+        squared = np.sum((q[:, None, :] - reference[None, :, :]) ** 2, axis=-1)
+        out[start : start + block] = np.sqrt(squared.min(axis=1))
+    return out
+
+
 def privacy_metrics(
     train: pl.DataFrame,
     holdout: pl.DataFrame,
@@ -168,7 +194,7 @@ def privacy_metrics(
     if synthetic.height == 0 or train.height == 0 or not columns:
         return dict.fromkeys(PRIVACY_METRICS)
     x_train, x_hold, x_syn = encode_rows([train, holdout, synthetic], train, columns)
-    d_syn, _ = nearest_distances(x_syn, x_train)
+    d_syn = nearest(x_syn, x_train)
     out: dict[str, float | None] = {
         "exact_match_share": float(np.mean(d_syn <= 1e-12)),
         "dcr_ratio": None,
@@ -176,13 +202,13 @@ def privacy_metrics(
     }
     if holdout.height == 0:
         return out
-    d_hold, _ = nearest_distances(x_hold, x_train)
+    d_hold = nearest(x_hold, x_train)
     baseline = float(np.median(d_hold))
     out["dcr_ratio"] = float(np.median(d_syn)) / baseline if baseline > 0 else None
     rng = np.random.default_rng(seed)
     members = x_train[rng.choice(train.height, min(train.height, holdout.height), replace=False)]
-    m_dist, _ = nearest_distances(members, x_syn)
-    h_dist, _ = nearest_distances(x_hold, x_syn)
+    m_dist = nearest(members, x_syn)
+    h_dist = nearest(x_hold, x_syn)
     out["mia_auc"] = auc(-m_dist, -h_dist)  # closer to the sample = guessed a member
     return out
 

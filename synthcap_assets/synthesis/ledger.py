@@ -32,14 +32,23 @@ per source at a time, and the spend is still recorded by both.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
+from deltalake.exceptions import DeltaError
 
 from synthcap_assets.synthesis.engine import cdp_rho_of
 from synthcap_resources.catalog import PrivacySpec
 from synthcap_resources.lakehouse import LakehouseResource
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 LEDGER_TABLE = "audit/privacy_budget"
 TOLERANCE = 1e-9  # 1.5 + 1.5 must fit a budget of 3.0 despite float rounding
@@ -57,6 +66,11 @@ LEDGER_SCHEMA = {
     "release": pl.String,
 }
 DOMAIN_PREFIX = "domain"
+# Every release appends one commit; Delta's own default checkpoints every 100.
+CHECKPOINT_EVERY = 10
+# The ledger as last read, per table URI: (its commit key, its rows) (read_ledger).
+_READ: dict[str, tuple[tuple, pl.DataFrame]] = {}
+_LOCK = threading.Lock()
 
 
 class BudgetExceededError(RuntimeError):
@@ -156,9 +170,78 @@ def spend_row(
     return pl.DataFrame([row], schema=LEDGER_SCHEMA)
 
 
+def _state(lakehouse: LakehouseResource) -> tuple[tuple, DeltaTable | None] | None:
+    """A key that changes with every commit of the ledger (its version first), and the table
+    when it had to be opened for it; ``None`` before the first spend. On a local lake the key
+    is read off the newest commit file (a few microseconds: no log replay); elsewhere from
+    the table's version and last commit time. Either way a table removed and written again
+    to the same version gets another key."""
+    if lakehouse.is_local:
+        log = Path(lakehouse.uri(LEDGER_TABLE)) / "_delta_log"
+        try:
+            commits = [n for n in os.listdir(log) if n.endswith(".json") and n[:-5].isdigit()]
+        except FileNotFoundError:
+            return None
+        if not commits:
+            return None
+        last = max(commits, key=lambda n: int(n[:-5]))
+        stat = (log / last).stat()
+        return (int(last[:-5]), stat.st_mtime_ns, stat.st_size, stat.st_ino), None
+    delta = lakehouse.delta_table(LEDGER_TABLE)
+    if delta is None:
+        return None
+    version, history = delta.version(), delta.history(1)
+    when = history[0].get("timestamp") if history and history[0].get("version") == version else None
+    return (version, when), delta
+
+
 def read_ledger(lakehouse: LakehouseResource) -> pl.DataFrame | None:
-    """The whole ledger, or ``None`` before the first spend."""
-    return lakehouse.read_table(LEDGER_TABLE)
+    """The whole ledger, or ``None`` before the first spend.
+
+    A partition's run reads the ledger about eight times (budget asset and check, each
+    release's write-ahead check, the outcome, readiness) and every release appends a file, so
+    the rows last read are kept per table and returned while no commit has followed
+    (``_state``), instead of reading every file again (0.1 s at 70 files).
+    """
+    state = _state(lakehouse)
+    if state is None:
+        return None
+    (key, delta), uri = state, lakehouse.uri(LEDGER_TABLE)
+    with _LOCK:
+        hit = _READ.get(uri)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    delta = delta or lakehouse.delta_table(LEDGER_TABLE)
+    if delta is None:
+        return None
+    # Read after the key was taken: the rows are at least as new as the key says.
+    frame = pl.from_arrow(delta.to_pyarrow_table())
+    with _LOCK:
+        _READ[uri] = (key, frame)
+    return frame
+
+
+def _remember_append(
+    lakehouse: LakehouseResource, before: pl.DataFrame | None, row: pl.DataFrame, version: int
+) -> None:
+    """After appending ``row`` as ``version`` to the ledger last read as ``before`` (the
+    version just below), keep ``before`` plus ``row`` as that version: the next read needs no
+    file read. Anything else (another writer's commit between, a schema change) is left to
+    the next read, which reads the table whole."""
+    uri = lakehouse.uri(LEDGER_TABLE)
+    with _LOCK:
+        hit = _READ.pop(uri, None)
+    if before is None or hit is None or hit[1] is not before or hit[0][0] != version - 1:
+        return
+    state = _state(lakehouse)
+    if state is None or state[0][0] != version or set(row.columns) != set(before.columns):
+        return
+    try:
+        frame = pl.concat([before, row.select(before.columns).cast(before.schema)])
+    except pl.exceptions.PolarsError:
+        return
+    with _LOCK:
+        _READ[uri] = (state[0], frame)
 
 
 def record_spend(
@@ -167,14 +250,31 @@ def record_spend(
     """Append ``row`` to the ledger if it fits the budget; raise otherwise (nothing written)."""
     source, epsilon = row["source"][0], float(row["epsilon"][0])
     day = row["date"][0] if per_partition else None
-    decision = decide(read_ledger(lakehouse), source, budget, epsilon, day)
+    before = read_ledger(lakehouse)
+    decision = decide(before, source, budget, epsilon, day)
     if not decision.allowed:
         raise BudgetExceededError(
             f"{decision.describe()}; raise privacy.budget in the catalog (a policy decision) "
             "or wait for a new data release"
         )
-    lakehouse.append(LEDGER_TABLE, row)
+    written = lakehouse.append(LEDGER_TABLE, row)
+    if written.version % CHECKPOINT_EVERY == 0:
+        _checkpoint(lakehouse)
+    _remember_append(lakehouse, before, row, written.version)
     return decision
+
+
+def _checkpoint(lakehouse: LakehouseResource) -> None:
+    """A Delta checkpoint of the ledger: opening the table then replays the commits since it
+    only (3 ms instead of 29 ms at 70 commits, measured; every append opens it twice). Only
+    a speed-up: a failure leaves the table as it was, and is not the release's concern."""
+    delta = lakehouse.delta_table(LEDGER_TABLE)
+    if delta is None:
+        return
+    try:
+        delta.create_checkpoint()
+    except (DeltaError, OSError) as exc:
+        logging.getLogger(__name__).warning("ledger checkpoint not written: %s", exc)
 
 
 def release_recorder(

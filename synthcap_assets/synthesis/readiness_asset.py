@@ -18,6 +18,7 @@ from synthcap_assets.profile.assets import drift_report
 from synthcap_assets.quality.assets import quality_report
 from synthcap_assets.reads import captured_rows
 from synthcap_assets.reports import report_metadata
+from synthcap_assets.reports.inputs import CAPTURED
 from synthcap_assets.synthesis.assets import synthetic_sample
 from synthcap_assets.synthesis.budget import decide_for
 from synthcap_assets.synthesis.evaluate import summary
@@ -143,7 +144,15 @@ def readiness_score(
                 "ready": md(result.ready),
                 "not_ready": md(result.not_ready),
                 "breakdown": frame_table(pl.DataFrame([result.breakdown])),
-                **report_metadata(lakehouse, source, day, spec.columns, context.log),
+                **report_metadata(
+                    lakehouse,
+                    source,
+                    day,
+                    spec.columns,
+                    context.log,
+                    # What this run read or wrote is not read again for the visual report.
+                    known=reports.frames | {READINESS_SCORE: report, CAPTURED: captured},
+                ),
             },
         )
     )

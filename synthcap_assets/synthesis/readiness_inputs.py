@@ -19,7 +19,7 @@ from synthcap_assets.privacy.assets import PRIVACY_REPORT
 from synthcap_assets.profile.assets import DRIFT_REPORT
 from synthcap_assets.quality.assets import QUALITY_REPORT
 from synthcap_assets.quality.history import metric_history, past_row_counts
-from synthcap_assets.reads import report_rows
+from synthcap_assets.reads import report_rows as read_rows
 from synthcap_assets.synthesis.outcome import SAMPLE, SYNTHETIC_OUTCOME, Outcome, outcome_from_row
 from synthcap_assets.synthesis.readiness import DeliveryVolume, TextFacts
 from synthcap_resources.catalog import Domain, SourceSpec
@@ -39,6 +39,8 @@ class ReportsOfDay:
     outcome: Outcome | None = None
     evaluation: pl.DataFrame | None = None
     unknown: dict[str, str] = field(default_factory=dict)
+    # Each report table read, by name, as the lake holds it (the visual report reuses them).
+    frames: dict[str, pl.DataFrame | None] = field(default_factory=dict)
 
 
 def _missing(asset: str, day: dt.date) -> str:
@@ -59,18 +61,23 @@ def table_row(report: pl.DataFrame | None) -> dict:
 def read_reports(lakehouse: LakehouseResource, source: str, day: dt.date) -> ReportsOfDay:
     """Every report readiness reads, each optional."""
     out = ReportsOfDay()
-    quality = report_rows(lakehouse, QUALITY_REPORT, source, day, required=False)
+
+    def report_rows(asset: str) -> pl.DataFrame | None:
+        out.frames[asset] = read_rows(lakehouse, asset, source, day, required=False)
+        return out.frames[asset]
+
+    quality = report_rows(QUALITY_REPORT)
     if quality is None:
         out.unknown["quality"] = _missing(QUALITY_REPORT, day)
     else:
         out.quality = table_row(quality)
-    out.privacy = report_rows(lakehouse, PRIVACY_REPORT, source, day, required=False)
+    out.privacy = report_rows(PRIVACY_REPORT)
     if out.privacy is None:
         out.unknown["privacy"] = _missing(PRIVACY_REPORT, day)
-    out.drift = report_rows(lakehouse, DRIFT_REPORT, source, day, required=False)
+    out.drift = report_rows(DRIFT_REPORT)
     if out.drift is None:
         out.unknown["drift"] = _missing(DRIFT_REPORT, day)
-    stored = report_rows(lakehouse, SYNTHETIC_OUTCOME, source, day, required=False)
+    stored = report_rows(SYNTHETIC_OUTCOME)
     if stored is None:
         out.unknown["utility"] = (
             f"synthetic_sample recorded no outcome for {day}: it did not run (a blocking check "
@@ -79,7 +86,7 @@ def read_reports(lakehouse: LakehouseResource, source: str, day: dt.date) -> Rep
     else:
         out.outcome = outcome_from_row(stored.row(0, named=True))
         if out.outcome.status == SAMPLE:
-            out.evaluation = report_rows(lakehouse, SYNTHETIC_UTILITY, source, day, required=False)
+            out.evaluation = report_rows(SYNTHETIC_UTILITY)
     return out
 
 

@@ -4,9 +4,13 @@ loops over rows (``file_formats._csv`` decides which rows land and which are qua
 - :func:`read_typed` reads UTF-8 CSV bytes with polars exactly as ``pl.read_csv(...,
   try_parse_dates=True, infer_schema_length=10_000)`` would, but about five times faster on
   date columns: polars' CSV reader tries every date pattern on every value, so the types are
-  inferred the same way (the same 10,000 rows), the dates read as text and converted with the
-  one pattern ``str.to_datetime``/``to_date``/``to_time`` finds. A value that conversion does
-  not read is where the two could part, so the file is then read the reference way instead.
+  inferred the same way (the same 10,000 rows; date patterns tried only on text columns whose
+  first value could be a date, :func:`date_schema`), the dates read as text and converted
+  with the one pattern ``str.to_datetime``/``to_date``/``to_time`` finds, or from the bytes
+  when every value has one ISO layout (``csv_dates``). A value that conversion does not read
+  is where the two could part, so the file is then read the reference way instead.
+- :func:`every_record_full` tells from two byte counts that every record of a quote-free
+  file has the header's field count (the common case; polars pads short rows with nulls).
 - :func:`record_fields` counts the fields of every record (header included) with NumPy over
   the bytes, quotes respected, for the cases where it is exactly what Python's ``csv`` module
   counts: ASCII delimiter and quote, no bare ``\\r`` line end, every quote opening at a field's
@@ -24,9 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from synthcap_resources.sources.csv_dates import iso_converted
+
 INFER_ROWS = 10_000
+ISO_SAMPLE = 32  # values of a one-layout ISO column whose inferred type stands for all
 SPLIT_ROWS = 200_000  # a temporal column this long is converted in two halves at once
 NEWLINE, CARRIAGE_RETURN = 10, 13
+COUNT_BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,39 @@ def record_fields(
     return Records(data, starts, ends, fields)
 
 
+def every_record_full(data: bytes, delimiter: str, quote: str, width: int) -> bool:
+    """True when every line of ``data`` (header included) has exactly ``width`` fields, told
+    by two byte counts: no quote in the file (so every delimiter and line end is one), no
+    bare ``\\r``, and ``width - 1`` delimiters for every line. polars read the file into
+    ``width`` columns without error, so no line has more; the total is then at its ceiling
+    only when every line has exactly that many (a blank line has none, so there is none).
+    ``False`` says only that the records must be counted one by one (:func:`record_fields`).
+    """
+    if width < 2 or len(delimiter) != 1 or not delimiter.isascii() or delimiter in "\r\n":
+        return False
+    if not data or quote.encode() in data:
+        return False
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    delimiters, newlines = _byte_counts(data, ord(delimiter), NEWLINE)
+    lines = newlines + (not data.endswith(b"\n"))
+    return delimiters == (width - 1) * lines
+
+
+def _byte_counts(data: bytes, *values: int) -> list[int]:
+    """How often each byte value occurs in ``data``: NumPy compares over cache-sized blocks
+    (a quarter of ``bytes.count``'s time, no file-sized temporary)."""
+    arr = np.frombuffer(data, np.uint8)
+    counts = [0] * len(values)
+    same = np.empty(min(arr.size, COUNT_BLOCK), bool)
+    for start in range(0, arr.size, COUNT_BLOCK):
+        block = arr[start : start + COUNT_BLOCK]
+        for i, value in enumerate(values):
+            np.equal(block, value, out=same[: block.size])
+            counts[i] += int(np.count_nonzero(same[: block.size]))
+    return counts
+
+
 def parsed_record(text: str, delimiter: str, quote: str) -> list[str]:
     """One record's fields as Python's ``csv`` module reads them."""
     return next(csv.reader(io.StringIO(text), delimiter=delimiter, quotechar=quote), [])
@@ -145,9 +186,12 @@ def _converted(series: pl.Series, dtype: pl.DataType) -> pl.Series | None:
     in parallel halves; the second half goes with the column's first non-null value put in
     front (and dropped after), so both halves use the very pattern one pass would."""
     expr = _conversion(dtype)
-    first = series.is_not_null().arg_max() if series.null_count() < series.len() else None
     if expr is None:
         return None
+    fast = iso_converted(series, dtype, expr)
+    if fast is not None:  # one ISO layout throughout, read from the bytes (csv_dates)
+        return fast.alias(series.name)
+    first = series.is_not_null().arg_max() if series.null_count() < series.len() else None
     halves = [series]
     if series.len() >= SPLIT_ROWS and first is not None:
         middle = series.len() // 2
@@ -161,6 +205,88 @@ def _converted(series: pl.Series, dtype: pl.DataType) -> pl.Series | None:
     if out.dtype != dtype or out.null_count() != series.null_count():  # a value did not convert
         return None
     return out
+
+
+def _head(data: bytes, lines: int) -> bytes:
+    """The first ``lines`` lines of ``data`` (all of it when it has fewer)."""
+    end = 0
+    for _ in range(lines):
+        end = data.find(b"\n", end) + 1
+        if not end:
+            return data
+    return data[:end]
+
+
+def _leads_with_digit(series: pl.Series) -> bool:
+    """Whether the column's first value starts with a digit (past spaces and quotes): every
+    date, time and datetime pattern polars infers does, so a column whose first value does
+    not is text for polars' date inference, whatever follows."""
+    values = series.drop_nulls()
+    return values.len() > 0 and values[0].lstrip(" \t'\"")[:1].isdigit()
+
+
+def date_schema(data: bytes, overrides: dict, options: dict) -> pl.Schema:
+    """The schema ``pl.scan_csv(data, try_parse_dates=True, schema_overrides=overrides,
+    **options)`` infers, with its date inference run only where a date can be found.
+
+    polars tries every date pattern on every text value of the first rows (about 5 µs a
+    value), dates or not. Its inference types a value as a number or boolean before it tries
+    dates, and a column as a date only when all its values are dates, so only text columns
+    whose first value starts with a digit can be dates; the others keep the type inferred
+    without dates. A candidate whose first rows are all valid values of one ISO layout takes
+    the type polars infers for a few of them (:func:`_iso_type`); the other candidates' first
+    rows are written out alone, byte for byte as they were (a head with no quote, no ``\\r``
+    and no blank line: every field unquoted, every line a record), and polars infers those.
+    Any other head is inferred whole."""
+
+    def whole() -> pl.Schema:
+        return pl.scan_csv(
+            data, try_parse_dates=True, schema_overrides=overrides, **options
+        ).collect_schema()
+
+    head = _head(data, options["infer_schema_length"] + 1)
+    if options["quote_char"].encode() in head or b"\r" in head or b"\n\n" in head:
+        return whole()
+    try:
+        plain = pl.read_csv(head, schema_overrides=overrides, **options)
+    except pl.exceptions.PolarsError:
+        return whole()
+    schema = dict(plain.schema)
+    candidates = []
+    for name, dtype in plain.schema.items():
+        if dtype != pl.String or name in overrides or not _leads_with_digit(plain[name]):
+            continue
+        iso = _iso_type(plain[name], options)
+        if iso is None:
+            candidates.append(name)
+        else:
+            schema[name] = iso
+    if candidates:
+        found = _inferred(plain.select(candidates), options)
+        for name, dtype in found.items():
+            if dtype.is_temporal():  # else text: a candidate was text without dates
+                schema[name] = dtype
+    return pl.Schema(schema)
+
+
+def _inferred(columns: pl.DataFrame, options: dict) -> pl.Schema:
+    """What polars' date inference makes of quote-free text ``columns``, written out as they
+    were read (no field needs quoting, so each is byte for byte as in the file)."""
+    text = columns.write_csv(separator=options["separator"], quote_char=options["quote_char"])
+    return pl.scan_csv(text.encode(), try_parse_dates=True, **options).collect_schema()
+
+
+def _iso_type(values: pl.Series, options: dict) -> pl.DataType | None:
+    """The temporal type polars infers for a column whose first rows are ``values`` when all
+    of them are valid values of one ISO layout (``csv_dates``), else ``None``. polars types
+    each value by the pattern its shape matches, and one valid layout matches one pattern, so
+    inferring its first ``ISO_SAMPLE`` values answers for all of them."""
+    present = values.drop_nulls()
+    dtype = _inferred(present.head(ISO_SAMPLE).to_frame("v"), options)["v"]
+    expr = _conversion(dtype) if dtype.is_temporal() else None
+    if expr is None or iso_converted(values, dtype, expr) is None:
+        return None
+    return dtype
 
 
 def read_typed(
@@ -178,14 +304,10 @@ def read_typed(
     def reference() -> pl.DataFrame:
         return pl.read_csv(data, try_parse_dates=True, schema_overrides=overrides, **options)
 
-    # Date inference tries every pattern on each of the 10,000 rows (single-threaded), so it
-    # runs beside the read, which types every other column the same way without it.
+    # Date inference (single-threaded) runs beside the read, which types every other column
+    # the same way without it.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        inferred = pool.submit(
-            lambda: pl.scan_csv(
-                data, try_parse_dates=True, schema_overrides=overrides, **options
-            ).collect_schema()
-        )
+        inferred = pool.submit(date_schema, data, overrides, options)
         try:
             rows = pl.read_csv(data, schema_overrides=overrides, **options)
         except pl.exceptions.PolarsError:

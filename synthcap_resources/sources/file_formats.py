@@ -32,6 +32,7 @@ from itertools import islice
 import polars as pl
 
 from synthcap_resources.sources.file_csv import (
+    every_record_full,
     parsed_record,
     read_typed,
     record_fields,
@@ -284,6 +285,8 @@ def _csv(
     # column, so only then (or when polars failed) are the fields of every row counted.
     if rows is not None and (rows.width < 2 or rows[:, -1].null_count() == 0):
         return Parsed(rows)
+    if rows is not None and every_record_full(data, delimiter, options.quote, rows.width):
+        return Parsed(rows)  # the nulls in the last column are empty fields, not short rows
     records = record_fields(data, delimiter, options.quote, None if rows is None else rows.width)
     bad = records.bad() if records is not None else None
     if bad is None or (rows is None and not bad.size):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,8 +19,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
 from synthcap_assets.partitions import SOURCE_DIMENSION, partition_key
+from synthcap_assets.run_launcher import WORKER_PID_TAG
 from synthcap_resources.alerts import WEBHOOK_URL_ENV
 from synthcap_tests.automation.scenario import DAY1, DAY2, SOURCE, write_sources
 from synthcap_tests.automation.webhook import WebhookReceiver
@@ -30,6 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 DAEMON = Path(sys.executable).with_name("dagster-daemon")
 QUALITY = dg.AssetKey("quality_report")
 TIMEOUT_S = 150
+DEFS_MODULE = "synthcap_tests.automation.daemon_defs"
 FIRST_TICK = "Finished auto-materialization tick for synthcap_automation_sensor"
 
 
@@ -110,11 +112,15 @@ def test_daemon_automates_downstream_and_alerts_once(
 ) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    # The repository's instance config (queue, WarmRunLauncher), with one waiting worker that
+    # preloads this test's code location: the daemon's runs go through synthcap's launcher.
+    config = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    config["run_launcher"]["config"] = {"spares": 1, "preload": [DEFS_MODULE]}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
     workspace = tmp_path / "workspace.yaml"
     workspace.write_text(
         "load_from:\n  - python_module:\n"
-        "      module_name: synthcap_tests.automation.daemon_defs\n"
+        f"      module_name: {DEFS_MODULE}\n"
         f"      working_directory: {REPO}\n"
     )
     sources = write_sources(tmp_path / "sources")
@@ -163,6 +169,6 @@ def test_daemon_automates_downstream_and_alerts_once(
             with Daemon(env, workspace, log):
                 _wait_for("an alert sensor tick after the restart", ticks.completed, log)
             assert len(hook.calls) == 1
-            assert all(
-                run.is_success for run in instance.get_runs() if "capture" not in run.job_name
-            )
+            launched = [run for run in instance.get_runs() if "capture" not in run.job_name]
+            assert launched and all(run.is_success for run in launched)
+            assert all(run.tags.get(WORKER_PID_TAG, "").isdigit() for run in launched)

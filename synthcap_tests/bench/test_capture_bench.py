@@ -31,6 +31,7 @@ def test_bench_capture_smoke_writes_the_results_json(tmp_path: Path, capsys):
         assert set(result) >= {"tool", "case", "backend", "seconds", "rows_per_s", "peak_mb"}
         assert result["rows"] == SMOKE_ROWS, (tool, case, backend)
         assert result["runs"] == [result["seconds"]]
+        assert result["cpu_runs"] == [result["cpu_seconds"]] and result["cpu_seconds"] > 0
         assert result["seconds"] > 0 and result["rows_per_s"] > 0
         assert result["ratio"] == pytest.approx(result["seconds"] / synthcap[case]["seconds"])
     # dlt is in the dev extra, so CI runs its rows: ConnectorX and pyarrow for PostgreSQL, its

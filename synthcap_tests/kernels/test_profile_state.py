@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 import scipy.stats as ss
 
+from synthcap_assets.kernels.distinct import HLL_HASH_VERSION, REGISTERS
 from synthcap_assets.kernels.profile import (
     ProfileError,
     finalize,
@@ -183,3 +184,24 @@ def test_records_round_trip_and_merge_like_states() -> None:
     _assert_close_to_truth(merged, np.concatenate(days))
     with pytest.raises(ProfileError, match="HLL registers"):
         from_records([{**stored[0][0], "hll_registers": b"\x00"}])
+
+
+def test_version_1_registers_convert_from_the_small_set_or_are_rejected() -> None:
+    """Registers carry their hash version; version-1 records (no version byte) are rebuilt
+    from their exact value set, which gives the registers of a fresh profile, or rejected."""
+    rng = np.random.default_rng(30)
+    day = np.stack([rng.integers(0, 300, 20_000) * 0.5, rng.standard_normal(20_000)], 1)
+    records = to_records(profile_block(*column_block(day)))
+    assert records[0]["hll_registers"][-1] == HLL_HASH_VERSION
+    assert len(records[0]["hll_registers"]) == REGISTERS + 1
+    old = {**records[0], "hll_registers": bytes(REGISTERS)}  # v1: any 2**14 bytes
+    back = from_records([old])
+    np.testing.assert_array_equal(
+        np.asarray(back.distinct.registers)[0],
+        np.frombuffer(records[0]["hll_registers"][:-1], np.uint8),
+    )
+    assert records[1]["small_set"] is None
+    with pytest.raises(ProfileError, match="hash version 1.*profile that day again"):
+        from_records([{**records[1], "hll_registers": bytes(REGISTERS)}])
+    with pytest.raises(ProfileError, match="hash version 9"):
+        from_records([{**records[1], "hll_registers": bytes(REGISTERS) + b"\x09"}])
