@@ -91,29 +91,6 @@ class WriteResult:
     partition: dict[str, str]
 
 
-def _needs_copy(dtype: pl.DataType) -> bool:
-    """Whether ``dtype`` is, or nests, a type delta-rs cannot take from polars' own Arrow
-    stream: a Categorical or Enum (a dictionary of string views its Parquet writer cannot
-    encode) or Null (exported with a buffer the C interface refuses)."""
-    if isinstance(dtype, (pl.Categorical, pl.Enum, pl.Null)):
-        return True
-    if isinstance(dtype, (pl.List, pl.Array)):
-        return _needs_copy(dtype.inner)
-    if isinstance(dtype, pl.Struct):
-        return any(_needs_copy(f.dtype) for f in dtype.fields)
-    return False
-
-
-def _arrow_data(df: pl.DataFrame) -> pl.DataFrame | object:
-    """What ``write_deltalake`` reads ``df`` from: the frame itself (its Arrow C stream, string
-    views as polars holds them, no copy) or, where a column needs it (:func:`_needs_copy`),
-    ``df.to_arrow()`` (every string copied into large_string). Both land the same Delta types
-    and values."""
-    if any(_needs_copy(dtype) for dtype in df.schema.values()):
-        return df.to_arrow()
-    return df
-
-
 def _rows_outside(df: pl.DataFrame, column: str, value: PartitionValue) -> int:
     """Rows of ``df`` whose ``column`` differs from the partition value (nulls not counted),
     compared as text; a Date column against a date, or a String one against text, directly
@@ -285,7 +262,11 @@ class LakehouseResource(dg.ConfigurableResource):
                 target = DeltaTable(uri, version=read_version, storage_options=self._options())
             write_deltalake(
                 target,
-                _arrow_data(df),
+                # to_arrow(): string views become large_string. Handing delta-rs polars' own
+                # stream is faster but stores string_view in the Parquet files' Arrow schema,
+                # and a table whose files mix string and string_view fails Arrow readers
+                # (DuckDB's scan in `synthcap sql`).
+                df.to_arrow(),
                 mode="overwrite",
                 predicate=predicate,
                 partition_by=list(partition),
@@ -423,7 +404,7 @@ class LakehouseResource(dg.ConfigurableResource):
         try:
             write_deltalake(
                 uri,
-                _arrow_data(df),
+                df.to_arrow(),
                 mode=mode,
                 partition_by=partition_by,
                 schema_mode="merge",

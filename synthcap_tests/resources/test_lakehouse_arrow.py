@@ -1,7 +1,8 @@
-"""How the lakehouse hands frames to delta-rs: polars' own Arrow stream (string views, no
-copy) where delta-rs encodes it, ``to_arrow()`` where a Categorical or Enum column would
-not encode; and the partition check without formatting every row. Checked on random frames
-against what was written (read back through Delta) and counts made in Python."""
+"""How the lakehouse hands frames to delta-rs (``to_arrow()``: string views become
+large_string, so every data file of a table stores one Arrow type per column and Arrow readers,
+DuckDB's scan in ``synthcap sql`` among them, read the table whole), and the partition check
+without formatting every row. Checked on random frames against what was written (read back
+through Delta and through a pyarrow dataset) and counts made in Python."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import random
 
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 
 from synthcap_resources.lakehouse import LakehouseError, LakehouseResource
 
@@ -56,6 +58,13 @@ def test_frames_land_as_written_whichever_way_they_are_handed_over(lake: str) ->
         appended.append(expected.select(kept))
     back = lakehouse.read_table("state/t")
     assert back.height == sum(a.height for a in appended)
+    # Every file of both tables reads as one Arrow schema: no string_view beside string.
+    for table in ("raw/t", "state/t"):
+        dataset = DeltaTable(f"{lake}/{table}").to_pyarrow_dataset()
+        assert dataset.to_table().num_rows > 0
+        for fragment in dataset.get_fragments():
+            types = {str(f.type) for f in fragment.physical_schema}
+            assert not any("view" in t for t in types), (table, types)
     assert back.sort("number").equals(
         pl.concat(appended, how="diagonal").select(back.columns).sort("number")
     )
