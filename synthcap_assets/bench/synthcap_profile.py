@@ -30,8 +30,11 @@ from synthcap_assets.bench.data import CATEGORICAL_COLUMNS, HIST_BINS, NUMERIC_C
 from synthcap_assets.bench.families import Family, ToolRun
 from synthcap_assets.kernels.corr_cramer import cramers_v
 from synthcap_assets.kernels.corr_ranks import order_keys
-from synthcap_assets.kernels.corr_sketch import pearson_and_spearman
-from synthcap_assets.kernels.correlation import pearson_state, spearman
+from synthcap_assets.kernels.corr_sketch import (
+    pearson_and_spearman,
+    pearson_and_spearman_of_columns,
+)
+from synthcap_assets.kernels.correlation import pearson_state, pearson_state_of_columns, spearman
 from synthcap_assets.kernels.distinct import distinct_registers, hll_estimate
 from synthcap_assets.kernels.moments import moment_stats, moments, moments_of_columns
 from synthcap_assets.kernels.profile import finalize, profile_columns
@@ -44,6 +47,7 @@ from synthcap_resources.compute import (
     bucket_size,
     chunk_ranges,
     column_block,
+    cpu_workers,
     float_columns,
     host_workers,
     runtime,
@@ -51,14 +55,24 @@ from synthcap_resources.compute import (
 
 CORR_CHUNK_ROWS = DEFAULT_CHUNK_ROWS // 4
 TOP_METHOD = "exact counts from Arrow string views (kernels.string_counts)"
-MOMENTS_METHOD = "numpy moment kernel on the Arrow buffers, exact to rounding"
+MOMENTS_METHOD = "numba moment loop on the Arrow buffers, exact to rounding"
 
 
 def categorical_codes(series: pl.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes 0..k-1 of a string column (-1 for nulls) and its k labels, via a polars Enum."""
-    labels = series.drop_nulls().unique().sort().cast(pl.String).to_list()
-    codes = series.cast(pl.String).cast(pl.Enum(labels)).to_physical()
-    return codes.fill_null(-1).cast(pl.Int32).to_numpy(), labels
+    """Codes 0..k-1 of a string column (-1 for nulls) and its k labels (label i has code i,
+    in order of first appearance): ONE hash pass, a cast to a Categorical over categories of
+    its own (fresh, so the codes are dense), read as its physical UInt32 codes in place.
+    polars before 1.32 (no ``pl.Categories``): sorted labels and an Enum cast instead."""
+    if not hasattr(pl, "Categories"):
+        labels = series.drop_nulls().unique().sort().cast(pl.String).to_list()
+        codes = series.cast(pl.String).cast(pl.Enum(labels)).to_physical()
+        return codes.fill_null(-1).cast(pl.Int32).to_numpy(), labels
+    categories = pl.Categories.random()
+    coded = series.cast(pl.String).cast(pl.Categorical(categories))
+    codes = coded.to_physical()
+    if codes.null_count():
+        codes = codes.fill_null(np.iinfo(np.uint32).max)  # -1 as int32
+    return codes.to_numpy().view(np.int32), categories.to_series().cast(pl.String).to_list()
 
 
 def _top_values(df: pl.DataFrame) -> dict:
@@ -73,8 +87,10 @@ def _top_values(df: pl.DataFrame) -> dict:
 
 
 def _cramers_v(df: pl.DataFrame) -> float:
-    block = np.column_stack([categorical_codes(df.get_column(c))[0] for c in CATEGORICAL_COLUMNS])
-    return float(cramers_v(block, block >= 0).matrix[0, 1])
+    columns = [df.get_column(c) for c in CATEGORICAL_COLUMNS]
+    with ThreadPoolExecutor(min(len(columns), cpu_workers())) as pool:  # polars frees the GIL
+        codes = [c for c, _ in pool.map(categorical_codes, columns)]
+    return float(cramers_v(np.column_stack(codes)).matrix[0, 1])
 
 
 def synthcap_stats(df: pl.DataFrame, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> dict:
@@ -84,10 +100,13 @@ def synthcap_stats(df: pl.DataFrame, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> di
     out: dict = {"profile": finalize(state, PROBS, HIST_BINS)}
     out.update(_top_values(df))
     # Ranks from the profile's quantile summaries: no sort (bound in kernels.corr_sketch).
-    values = df.select(NUMERIC_COLUMNS).to_numpy()
-    pearson, rho = pearson_and_spearman(values, state.quantiles, chunk_rows // 4)
+    if runtime().platform == "cpu":  # the numba pass reads the Arrow buffers in place
+        pearson, rho = pearson_and_spearman_of_columns(_float_columns(df), state.quantiles)
+    else:
+        values = df.select(NUMERIC_COLUMNS).to_numpy()
+        pearson, rho = pearson_and_spearman(values, state.quantiles, chunk_rows // 4)
+        del values
     out["pearson"], out["spearman"] = pearson.matrix, rho.matrix
-    del values
     out["cramers_v"] = _cramers_v(df)
     return out
 
@@ -125,11 +144,22 @@ def _moments(df: pl.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _summary_kernel(x: jax.Array, rows: int):
+    if runtime().platform == "cpu":  # count/min/max and the bucket passes as numba loops
+        from synthcap_assets.kernels.histogram_cpu import count_min_max
+
+        count, low, high = count_min_max(np.asarray(x), rows)
+        return summarize(x, count, low, high, rows)[0]
     m = moments(x, rows)
     return summarize(x, m.count, m.minimum, m.maximum)[0]
 
 
 def _summary(df: pl.DataFrame):
+    if runtime().platform == "cpu":  # whole columns in place (Arrow buffers): no block, no merge
+        from synthcap_assets.kernels.histogram_cpu import count_min_max_columns
+        from synthcap_assets.kernels.refine import summarize_columns
+
+        cols, workers = _float_columns(df), host_workers()
+        return summarize_columns(cols, *count_min_max_columns(cols, workers), workers)[0]
     return merge_many(over_chunks(df, _summary_kernel))
 
 
@@ -138,6 +168,8 @@ def _distinct_hll(df: pl.DataFrame) -> np.ndarray:
 
 
 def _pearson(df: pl.DataFrame) -> np.ndarray:
+    if runtime().platform == "cpu":
+        return pearson_state_of_columns(_float_columns(df)).correlation().matrix
     values = df.select(NUMERIC_COLUMNS).to_numpy()
     state = None
     for start, stop in chunk_ranges(len(values), CORR_CHUNK_ROWS):
@@ -148,6 +180,8 @@ def _pearson(df: pl.DataFrame) -> np.ndarray:
 
 def _spearman_sketch(df: pl.DataFrame) -> np.ndarray:
     summary = _summary(df)
+    if runtime().platform == "cpu":
+        return pearson_and_spearman_of_columns(_float_columns(df), summary)[1].matrix
     values = df.select(NUMERIC_COLUMNS).to_numpy()
     return pearson_and_spearman(values, summary, CORR_CHUNK_ROWS)[1].matrix
 
@@ -172,7 +206,7 @@ def sketch_run(df: pl.DataFrame) -> ToolRun:
             ),
             "distinct": Family(
                 "approximate",
-                "HyperLogLog (numpy, Arrow buffers), 0.81% s.e. (the full profile is exact up "
+                "HyperLogLog (numba loop, Arrow buffers), 0.81% s.e. (the full profile is exact up "
                 "to 16,384 values)",
                 lambda: _distinct_hll(df),
             ),

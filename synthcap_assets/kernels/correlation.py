@@ -2,7 +2,10 @@
 functions; inputs are rows × columns arrays.
 
 - Pearson is pairwise-complete under nulls: for each pair, only the rows valid in both columns
-  count (like ``pandas.DataFrame.corr``). All pairs come from four masked matrix products
+  count (like ``pandas.DataFrame.corr``). On the CPU the sums come from the numba loop of
+  ``correlation_cpu`` (straight from Arrow buffers, one dot product per pair and row, blocks
+  merged by Chan's formulas into the same ``PearsonState``); on an accelerator (the JAX path
+  below) all pairs come from four masked matrix products
   (counts MᵀM, sums XᵀM, sums of squares (X²)ᵀM and cross-products XᵀX of values shifted by
   their column mean, zero where null), accumulated over blocks of 32k rows so that no
   rows × columns temporaries are made; no loop over pairs. The sums form a mergeable state
@@ -20,17 +23,20 @@ functions; inputs are rows × columns arrays.
   those rows. Ranks need the whole column, so Spearman has no mergeable state.
 - Cramér's V for categorical pairs is in ``corr_cramer``.
 
-Accuracy: values are shifted by their column mean before the products, so Pearson's r carries
-a relative rounding error of about eps × Σ(x − column mean)² / Σ(x − pair mean)² on the pair's
-rows — eps for ordinary data, also far from zero (1e12 + noise); r is NaN where that error
-would pass ~1e-3 (constant columns, or a pair's rows nearly constant far from the column's
-mean) or with fewer than two rows. Subnormal values (< 2.2e-308) count as zero in arithmetic:
-XLA on the CPU flushes them. Non-finite values count as nulls. Rows are padded to shape buckets
-(``synthcap_resources.compute.bucket_size``), so a new row count does not recompile.
+Accuracy: values are shifted by their column mean before the products (the CPU loop: by the
+mean of each block of 1024 rows), so Pearson's r carries a relative rounding error of about
+eps × Σ(x − column mean)² / Σ(x − pair mean)² on the pair's rows — eps for ordinary data, also
+far from zero (1e12 + noise); r is NaN where that error would pass ~1e-3 (constant columns, or
+a pair's rows nearly constant far from the column's mean) or with fewer than two rows.
+Subnormal values (< 2.2e-308) count as zero in the JAX path's arithmetic (XLA on the CPU flushes
+them), as themselves in the CPU loop. Non-finite values count as nulls. The JAX path pads rows
+to shape buckets (``synthcap_resources.compute.bucket_size``), so a new row count does not
+recompile.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -41,7 +47,7 @@ import numpy as np
 from jax import lax
 
 from synthcap_assets.kernels.corr_ranks import average_ranks
-from synthcap_resources.compute import pad_rows, runtime
+from synthcap_resources.compute import FloatColumn, pad_rows, runtime
 
 _HIGHEST = lax.Precision.HIGHEST
 _PEARSON_CHUNK = 1 << 15
@@ -187,11 +193,46 @@ def _pearson_from_state(*state: jax.Array) -> jax.Array:
     floor = 1e3 * eps * count * scale[:, None] ** 2
     degenerate = (count < 2) | (m2 <= floor) | (m2.T <= floor.T)
     r = cross / jnp.sqrt(jnp.where(degenerate, 1, m2 * m2.T))
+    # A column with itself is exactly 1 (x / sqrt(x * x) may round to 1 - eps).
+    r = jnp.where(jnp.eye(r.shape[0], dtype=bool), 1.0, r)
     return jnp.where(degenerate, jnp.nan, jnp.clip(r, -1, 1))
 
 
+def merge_states(states: Sequence[PearsonState]) -> PearsonState:
+    """The state of the union of the states' row sets (left to right)."""
+    if not states:
+        raise CorrelationInputError("no Pearson states to merge")
+    merged = states[0]
+    for state in states[1:]:
+        merged = merged.merge(state)
+    return merged
+
+
+def pearson_state_of_columns(columns: Sequence[Sequence[FloatColumn]]) -> PearsonState:
+    """The mergeable Pearson state of columns given as ``FloatColumn`` pieces (e.g. a polars
+    table's Arrow buffers, ``compute.float_columns``), read in place by the CPU loop of
+    ``correlation_cpu`` on ``cpu_workers()`` threads."""
+    from synthcap_assets.kernels import correlation_cpu  # numba: only when a kernel runs
+
+    if not columns:
+        raise CorrelationInputError("no columns to correlate")
+    values, _ = correlation_cpu.pearson_states(columns)
+    return merge_states([PearsonState(*v) for v in values])
+
+
 def pearson_state(values: np.ndarray, mask: np.ndarray | None = None) -> PearsonState:
-    """The mergeable Pearson state of ``values`` (rows × columns; ``mask`` False = null)."""
+    """The mergeable Pearson state of ``values`` (rows × columns; ``mask`` False = null).
+
+    One way per device: on the CPU the numba loop of ``correlation_cpu`` (one read of the rows,
+    no padded copy); on an accelerator the masked matrix products of ``_pearson_sums``."""
+    if runtime().platform == "cpu":
+        from synthcap_assets.kernels import correlation_cpu
+
+        x = as_columns(values, "values").astype(np.float64, copy=False)
+        if mask is not None and np.size(mask) != x.size:
+            raise CorrelationInputError(f"mask shape {np.shape(mask)} != values {x.shape}")
+        valid = None if mask is None else np.asarray(mask, dtype=bool).reshape(x.shape)
+        return pearson_state_of_columns(correlation_cpu.mask_columns(x, valid))
     x, valid = _prepare(values, mask)
     return PearsonState(*(np.asarray(a) for a in _pearson_sums(x, valid)))
 

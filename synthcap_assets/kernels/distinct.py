@@ -16,12 +16,15 @@ xorshift-multiply rounds, top 14 bits; one multiplicative hash alone spreads int
 floats badly, 17% error on 2M consecutive integers). Both zeros hash as +0.0. One way per
 device:
 
-- CPU (``column_registers``, numpy on threads): a value can raise a register only if its rank
-  exceeds the lowest register, so each cache-sized chunk computes the rank hash of every value
-  (one multiply, one compare) and the index hash, the validity check and the scatter-max only
-  for those few candidates (then only for those above their own register). Exact: the same
-  registers as hashing everything. About 1.5 ns a value against 13 for XLA:CPU's hashing and
-  serial scatter-max.
+- CPU (``column_registers``, one numba loop per column piece in ``distinct_cpu``, one column
+  per thread; row ranges with max-merged registers when there are fewer columns than
+  threads): a value can raise a register only if its rank exceeds the lowest register, so the
+  loop computes the rank hash of every value (one multiply, one compare) and the validity
+  check, the index hash and the register max only for those few candidates; while some
+  register is still 0, a table of values already hashed skips repeats instead. Exact: the
+  same registers as hashing everything. Numba because numpy needs a dozen passes per chunk
+  (0.5 s for 100M values) and XLA:CPU hashes and scatter-maxes serially at ~13 ns a value:
+  ~0.6-1.4 ns a value (bench table, 10M rows × 10 columns: ~0.09 CPU-s).
 - accelerators (``block_registers``, JAX): the same hashes in uint32 pairs (float32 values are
   hashed as their float64 pattern), so states from either device merge.
 
@@ -46,6 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from synthcap_assets.kernels import distinct_cpu
 from synthcap_assets.kernels.blocks import clean, fold_blocks, hash_values
 from synthcap_resources.compute import FloatColumn, cpu_workers
 
@@ -70,125 +74,67 @@ class DistinctState(NamedTuple):
 
 _RANK_MUL = 0x9E3779B97F4A7C15
 _INDEX_MUL = (0xD6E8FEB86659FD93, 0xBF58476D1CE4E5B9)
-# _HIGH[r]: the smallest rank hash whose rank (leading ones + 1) exceeds r.
-_HIGH = np.array([(1 << 64) - (1 << (64 - r)) for r in range(RANK_BITS + 1)], np.uint64)
-CHUNK = 1 << 15  # values per numpy step: the chunk's temporaries stay in L2
-_SEEN_BITS = 16  # slots of the seen-values table (512 KB, stays in L2)
-_NOT_SEEN = 0x7FF8_0000_0000_0001  # a NaN pattern: no valid value has it
-
-
-def _u64(x: int) -> np.uint64:
-    return np.uint64(x)
-
-
-def _index_np(u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """The register of each bit pattern (index hash, top P bits), into ``out`` if given."""
-    p = np.right_shift(u, _u64(32), out=out)
-    p ^= u
-    p *= _u64(_INDEX_MUL[0])
-    tmp = p >> _u64(32)
-    p ^= tmp
-    p *= _u64(_INDEX_MUL[1])
-    return np.right_shift(p, _u64(64 - P), out=p).view(np.int64)
-
-
-def _rank_np(g: np.ndarray) -> np.ndarray:
-    """Leading ones of rank hashes plus one, capped at RANK_BITS + 1 (leading zeros of ~g,
-    through float64: its top 53 bits convert exactly and the exponent is the bit length)."""
-    top = (~g) >> _u64(11)
-    exponent = (top.astype(np.float64).view(np.uint64) >> _u64(52)).astype(np.int64)
-    return np.minimum(1023 + 53 - exponent, RANK_BITS + 1).astype(np.uint8)
+_NO_BITMAP = np.zeros(1, np.uint8)  # what the numba loop gets for a piece without nulls
 
 
 def column_registers(pieces: list[FloatColumn], regs: np.ndarray | None = None) -> np.ndarray:
     """The 2**14 registers (uint8) of one column's pieces, raised in place in ``regs`` if
-    given. See the module docstring: only values whose rank hash clears the lowest register
-    are looked at further; while some register is empty (few distinct values so far), only
-    values not already in a table of seen values are."""
+    given: ``distinct_cpu.raise_registers`` over each piece (one numba loop, see there)."""
     regs = np.zeros(REGISTERS, np.uint8) if regs is None else regs
-    scan = _Scan()
+    seen = distinct_cpu.new_seen()
     for piece in pieces:
-        bits = piece.values.view(np.uint64)
-        for start in range(0, bits.size, CHUNK):
-            low = int(regs.min())
-            if low > RANK_BITS:
-                return regs  # every register saturated
-            u = bits[start : start + CHUNK]
-            rows = scan.candidates(u, regs, low)
-            if rows.size:
-                scan.forget(u[rows[~_raise(regs, piece, start, rows)]])
+        has = piece.validity is not None
+        # Read-only views, as Arrow's buffers are: one numba compilation for all pieces.
+        validity = (piece.validity if has else _NO_BITMAP).view()
+        bits = np.ascontiguousarray(piece.values).view(np.uint64)
+        validity.flags.writeable = bits.flags.writeable = False
+        distinct_cpu.raise_registers(bits, validity, piece.offset, has, regs, seen)
     return regs
-
-
-class _Scan:
-    """The per-chunk candidate search of ``column_registers``, with its reused buffers.
-
-    ``seen`` holds, per slot (top 16 bits of the rank hash), the last bit pattern that was a
-    candidate there: a value equal to its slot's entry was a candidate before, so it cannot
-    raise a register again (registers only grow). The slot's initial entry is a NaN pattern,
-    which no valid value has. Used while ``low`` is 0 and the table keeps most values out
-    (columns with many distinct values stop using it after their first chunks).
-    """
-
-    def __init__(self) -> None:
-        self.g = np.empty(CHUNK, np.uint64)
-        self.work = np.empty(CHUNK, np.uint64)
-        self.hit = np.empty(CHUNK, bool)
-        self.seen = np.full(1 << _SEEN_BITS, _u64(_NOT_SEEN), np.uint64)
-        self.use_seen = True
-        self.first = True  # the first chunk misses everything: judge the table after it
-
-    def candidates(self, u: np.ndarray, regs: np.ndarray, low: int) -> np.ndarray:
-        """Rows of ``u`` whose rank exceeds their register (all of them, plus a few others)."""
-        n = u.size
-        g = np.multiply(u, _u64(_RANK_MUL), out=self.g[:n])
-        if low > 0:
-            rows = np.flatnonzero(np.greater_equal(g, _HIGH[low], out=self.hit[:n]))
-        elif self.use_seen:
-            slot = np.right_shift(g, _u64(64 - _SEEN_BITS), out=self.work[:n]).view(np.int64)
-            rows = np.flatnonzero(np.not_equal(self.seen.take(slot), u, out=self.hit[:n]))
-            self.seen[slot[rows]] = u[rows]
-            self.use_seen, self.first = self.first or rows.size < n // 2, False
-        else:
-            rows = None
-        cand, gc = (u, g) if rows is None else (u[rows], g[rows])
-        # (A null row's bytes remembered here are forgotten again if they were a candidate.)
-        index = _index_np(cand, self.work[: cand.size])
-        above = np.greater_equal(gc, _HIGH[np.minimum(regs, RANK_BITS)][index])
-        return np.flatnonzero(above) if rows is None else rows[above]
-
-    def forget(self, u: np.ndarray) -> None:
-        """Take null rows' bytes out of the seen table: the same bytes may come again valid."""
-        if u.size:
-            slot = (u * _u64(_RANK_MUL) >> _u64(64 - _SEEN_BITS)).astype(np.intp)
-            mine = self.seen[slot] == u
-            self.seen[slot[mine]] = _u64(_NOT_SEEN)
-
-
-def _raise(regs: np.ndarray, piece: FloatColumn, start: int, rows: np.ndarray) -> np.ndarray:
-    """Scatter-max the candidates ``start + rows`` that are valid (not null, finite), both
-    zeros as +0.0 (rank hash 0: rank 1, so zeros never need to be candidates again); returns
-    which candidates may stay in the seen table (all but finite bytes in null rows)."""
-    x = piece.values[start + rows]
-    finite = np.isfinite(x)
-    keep = finite & piece.not_null_at(start + rows)
-    u = np.where(x == 0, _u64(0), x.view(np.uint64))[keep]
-    np.maximum.at(regs, _index_np(u), _rank_np(u * _u64(_RANK_MUL)))
-    return keep | ~finite
 
 
 def distinct_registers(
     columns: Sequence[list[FloatColumn]], workers: int | None = None
 ) -> np.ndarray:
-    """The registers (columns × 2**14, uint8) of several columns, one column per task on
-    ``workers`` threads (default: the usable cores; numpy releases the GIL)."""
-    workers = max(1, min(workers or cpu_workers(), len(columns)))
-    if workers == 1:
-        regs = [column_registers(c) for c in columns]
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            regs = list(pool.map(column_registers, columns))
-    return np.stack(regs) if regs else np.zeros((0, REGISTERS), np.uint8)
+    """The registers (columns × 2**14, uint8) of several columns on ``workers`` threads
+    (default: the usable cores; the numba loop releases the GIL): one column per task, which
+    costs the least CPU (each task warms its own registers up); with fewer columns than
+    threads, each column is split into row ranges whose registers are max-merged (exact)."""
+    workers = max(1, workers or cpu_workers())
+    out = np.zeros((len(columns), REGISTERS), np.uint8)
+    if workers == 1 or not columns:
+        for j, pieces in enumerate(columns):
+            column_registers(pieces, out[j])
+        return out
+    parts = -(-workers // len(columns))  # ranges per column
+    tasks = [(j, r) for j, pieces in enumerate(columns) for r in _row_ranges(pieces, parts)]
+    with ThreadPoolExecutor(min(workers, len(tasks))) as pool:
+        regs = list(pool.map(lambda task: column_registers(task[1]), tasks))
+    for (j, _), r in zip(tasks, regs, strict=True):
+        np.maximum(out[j], r, out=out[j])
+    return out
+
+
+def _row_ranges(pieces: list[FloatColumn], parts: int) -> list[list[FloatColumn]]:
+    """A column's pieces cut into ``parts`` row ranges of about equal size (one if parts=1)."""
+    if parts <= 1:
+        return [pieces]
+    rows = sum(p.values.size for p in pieces)
+    size = max(1, -(-rows // parts))
+    ranges: list[list[FloatColumn]] = [[]]
+    room = size
+    for piece in pieces:
+        start = 0
+        while start < piece.values.size:
+            if room == 0:
+                ranges.append([])
+                room = size
+            stop = min(piece.values.size, start + room)
+            ranges[-1].append(
+                FloatColumn(piece.values[start:stop], piece.validity, piece.offset + start)
+            )
+            room -= stop - start
+            start = stop
+    return ranges
 
 
 def registers_of_block(block: np.ndarray, rows: int | None = None) -> np.ndarray:

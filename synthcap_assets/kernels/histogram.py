@@ -12,6 +12,11 @@ contiguous run of the sorted column and holds exactly the values in its [min, ma
 give exact ranks, and min/max tell when a bucket holds a single value. No sort and no
 rows × bins one-hot: one flattened scatter per statistic inside the row-block loop. Values
 are halved before the affine map so that [-1e308, 1e308] does not overflow.
+
+One way per device: ``bucket_pass`` here is the accelerator path; on the CPU ``refine`` runs
+``histogram_cpu``'s numba loops instead (equal to this pass bit for bit, tested; they read
+Arrow buffers in place and skip unrefined columns, where XLA:CPU's serial scatters took 5.7 ns
+a value for level 1 and 14 ns for level 2).
 """
 
 from __future__ import annotations

@@ -7,15 +7,19 @@
 A state holds the moments (``moments``), a quantile summary (``quantiles``/``refine``) and the
 distinct-count sketch (``distinct``); ``state_io`` turns it into per-column records to store.
 Building one costs two passes over the rows for light-tailed data (moments + HLL registers,
-in numpy on the CPU and ``first_pass`` in JAX on accelerators; then the level-1 histogram; a
-few set-finding passes only for large columns with at most ~2**14 distinct values that a
-histogram bucket cannot separate) and 1-3 refinement passes
-where heavy tails or far outliers need them. ``profile_columns`` profiles several chunks at
-once (one XLA:CPU computation mostly uses one core). Merging never needs the rows: month
-profiles come from day profiles. Stated bounds: moments exact to float rounding; quantiles
-carry their rank bound (``ProfileStats.rank_error``, a fraction of the count), histogram and
-outlier counts a count bound (``outliers["count_bound"]``); distinct counts are exact where
-``distinct_exact``, else HLL (0.81% standard error).
+compiled loops on the CPU and ``first_pass`` in JAX on accelerators; then the level-1
+histogram; a few set-finding passes only for large columns with at most ~2**14 distinct values
+that a histogram bucket cannot separate) and 1-3 refinement passes
+where heavy tails or far outliers need them. On the CPU, ``profile_columns`` reads float64
+columns (polars Float64 Series, contiguous numpy arrays) in place, whole, from their Arrow
+buffers (``profile_pieces``: no column block, one state, no merge; each pass runs columns or
+row ranges as tasks on the cores); other inputs, and accelerators, go chunk by chunk through
+column blocks, several chunks at once (one XLA:CPU computation mostly uses one core).
+Merging never needs the rows: month profiles come from day profiles. Stated bounds: moments
+exact to float rounding; quantiles carry their rank bound (``ProfileStats.rank_error``, a
+fraction of the count), histogram and outlier counts a count bound
+(``outliers["count_bound"]``); distinct counts are exact where ``distinct_exact``, else HLL
+(0.81% standard error).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import polars as pl
 
 from synthcap_assets.kernels.blocks import clean, first_valid, fold_blocks, state_dtype
 from synthcap_assets.kernels.distinct import (
@@ -35,6 +40,7 @@ from synthcap_assets.kernels.distinct import (
     DistinctState,
     block_registers,
     distinct_count,
+    distinct_registers,
     empty_registers,
     hll_estimate,
     merge_distinct,
@@ -50,6 +56,7 @@ from synthcap_assets.kernels.moments import (
     merge_moments,
     moment_stats,
     moments_of_block,
+    moments_of_columns,
 )
 from synthcap_assets.kernels.outliers import outliers
 from synthcap_assets.kernels.quantiles import (
@@ -59,14 +66,16 @@ from synthcap_assets.kernels.quantiles import (
     rank_error_fraction,
 )
 from synthcap_assets.kernels.quantiles import merge_many as merge_summaries_many
-from synthcap_assets.kernels.refine import summarize
+from synthcap_assets.kernels.refine import SORT_ROWS, summarize, summarize_columns
 from synthcap_resources.compute import (
     DEFAULT_CHUNK_ROWS,
     ArrayLike,
+    FloatColumn,
     aligned_empty,
     bucket_size,
     chunk_ranges,
     column_block,
+    float_columns,
     host_workers,
     iter_column_blocks,
     runtime,
@@ -132,12 +141,14 @@ def profile_block(block: np.ndarray | jax.Array, rows: int) -> ProfileState:
         raise ProfileError(f"expected a 2-D float column block, got {x.dtype}{tuple(x.shape)}")
     if not 0 <= rows <= x.shape[1]:
         raise ProfileError(f"rows={rows} is outside the block's {x.shape[1]} rows")
+    host = np.asarray(x) if on_cpu else None  # the same buffer on the CPU
     if on_cpu:  # the first pass in numpy (faster there: see ``moments`` and ``distinct``)
-        host = np.asarray(x)  # the same buffer on the CPU
         moments, regs = moments_of_block(host, rows), registers_of_block(host, rows)
     else:
         moments, regs = first_pass(x, rows)
-    summary, ordered, first = summarize(x, moments.count, moments.minimum, moments.maximum)
+    summary, ordered, first = summarize(
+        host if on_cpu else x, moments.count, moments.minimum, moments.maximum, rows
+    )
     if ordered is not None:
         small, size = small_set_from_sorted(ordered)
     else:
@@ -210,10 +221,15 @@ def profile_columns(
     chunk by chunk, ``workers`` chunks at a time (default ``host_workers()``: XLA:CPU runs one
     computation mostly on one core), each worker through its own reused block buffer. At most
     ``chunk_rows`` rows are in flight at once (``chunk_rows / workers`` per worker), so the
-    extra memory is about ``chunk_rows`` × columns × 8 bytes whatever the table's size."""
+    extra memory is about ``chunk_rows`` × columns × 8 bytes whatever the table's size.
+    On the CPU, columns that are float64 already (and no ``mask``) skip the blocks: see
+    ``profile_pieces`` (no copy at all; the rare hash-table rounds use ``chunk_rows`` blocks)."""
     workers = workers or host_workers()
     cols = list(columns.T) if isinstance(columns, np.ndarray) and columns.ndim == 2 else columns
     length = len(cols[0]) if len(cols) else 0
+    pieces = _in_place(cols, mask, dtype) if length > SORT_ROWS else None
+    if pieces is not None:
+        return profile_pieces(pieces, chunk_rows, workers)
     ranges = chunk_ranges(length, max(1, chunk_rows // workers), multiple=workers)
     workers = min(workers, len(ranges))
     if workers == 1:
@@ -231,6 +247,102 @@ def profile_columns(
     with ThreadPoolExecutor(workers) as pool:
         done = pool.map(work, [ranges[i::workers] for i in range(workers)])
         return merge_many([state for states in done for state in states])
+
+
+def _in_place(
+    cols: Sequence[ArrayLike], mask: object, dtype: np.dtype | type | None
+) -> list[list[FloatColumn]] | None:
+    """The columns as float64 pieces read in place (``float_columns``), on the CPU, when none
+    needs a copy (polars Float64 Series, contiguous float64 numpy columns) and no mask is
+    given; else None (the chunked path)."""
+    if mask is not None or runtime().platform != "cpu" or runtime().dtype != np.float64:
+        return None
+    if dtype is not None and np.dtype(dtype) != np.float64:
+        return None
+    if len({len(col) for col in cols}) > 1:
+        return None  # the chunked path says what is wrong
+    for col in cols:
+        if isinstance(col, pl.Series):
+            if col.dtype != pl.Float64:
+                return None
+        elif not (
+            isinstance(col, np.ndarray)
+            and col.dtype == np.float64
+            and col.ndim == 1
+            and col.flags.c_contiguous
+        ):
+            return None
+    return [float_columns(col) for col in cols]
+
+
+def profile_pieces(
+    pieces: Sequence[Sequence[FloatColumn]],
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    workers: int | None = None,
+) -> ProfileState:
+    """The CPU path of ``profile_columns``: whole float64 columns read in place (Arrow values
+    and validity bitmaps, no column block, no chunk states to merge), one column per task on
+    ``workers`` threads in each pass: moments and HLL registers (``moments_of_columns``,
+    ``distinct_registers``), then the quantile summary's bucket passes
+    (``refine.summarize_columns``, numba). Small exact sets come from the level-1 buckets; a
+    column whose buckets mix values but whose HLL estimate is small gets hash-table rounds
+    over blocks of ``chunk_rows`` rows of the columns that need them only."""
+    workers = workers or host_workers()
+    moments = moments_of_columns(pieces, workers)
+    regs = distinct_registers(pieces, workers)
+    summary, ordered, first = summarize_columns(
+        pieces, moments.count, moments.minimum, moments.maximum, workers
+    )
+    if ordered is not None:
+        small, size = small_set_from_sorted(ordered)
+    else:
+        small, size = small_set_from_buckets(first.count, first.low, first.high)
+        probe = (np.asarray(size) < 0) & (hll_estimate(np.asarray(regs)) <= _SMALL_SET_PROBE)
+        if probe.any():
+            found, found_size = _rounds_by_chunk(pieces, probe, chunk_rows)
+            small, size = _take_found(probe, found, found_size, small, size)
+    small = _canonical(small, size)
+    return jax.block_until_ready(ProfileState(moments, summary, DistinctState(regs, small, size)))
+
+
+def _rounds_by_chunk(
+    pieces: Sequence[Sequence[FloatColumn]], probe: np.ndarray, chunk_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``small_set_rounds`` of the ``probe`` columns, chunk by chunk, sets united."""
+    which = np.flatnonzero(probe)
+    cols = [_as_nan_coded(pieces[c]) for c in which]
+    state = None
+    for block, _ in iter_column_blocks(cols, None, chunk_rows, np.float64, reuse=True):
+        found, found_size = small_set_rounds(jax.device_put(block), np.ones(len(which), bool))
+        regs = jnp.zeros((len(which), 1), jnp.uint8)
+        part = DistinctState(regs, found, found_size)
+        state = part if state is None else merge_distinct(state, part)
+    full = np.full((probe.size, SMALL_SET), np.inf)
+    full_size = np.full(probe.size, -1, np.int32)
+    full[which], full_size[which] = np.asarray(state.small), np.asarray(state.small_count)
+    return full, full_size
+
+
+class _as_nan_coded:  # noqa: N801 - a column view for ``column_block``
+    """Rows of a pieced column, nulls as NaN, sliced lazily (what ``column_block`` reads)."""
+
+    def __init__(self, pieces: Sequence[FloatColumn]) -> None:
+        self.pieces = list(pieces)
+        self.starts = np.cumsum([0] + [p.values.size for p in self.pieces])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(len(self))
+        out = np.full(stop - start, np.nan)
+        for piece, begin in zip(self.pieces, self.starts[:-1], strict=False):
+            lo, hi = max(start, begin), min(stop, begin + piece.values.size)
+            if lo < hi:
+                part = piece.values[lo - begin : hi - begin]
+                ok = piece.not_null(lo - begin, hi - begin)
+                out[lo - start : hi - start] = np.where(ok, part, np.nan)
+        return out
 
 
 def finalize(

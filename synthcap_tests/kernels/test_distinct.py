@@ -1,6 +1,6 @@
 """Distinct counts against numpy's exact counts: the exact small sets (sorted, bucket and
 hash-round paths), their merges and overflow, and the HLL estimate within 2%; the version-2
-registers (numpy with its candidate filter, JAX, Arrow pieces) against their definition."""
+registers (the numba loop with its candidate filter, JAX, Arrow pieces) against their definition."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def test_empty_column_counts_zero() -> None:
     assert count.tolist() == [0] and exact.tolist() == [True]
 
 
-# ---------------------------------------------------------------- hash version 2, numpy path
+# ---------------------------------------------------------------- hash version 2, CPU path
 
 
 def _brute_registers(values: np.ndarray) -> np.ndarray:
@@ -166,7 +166,7 @@ def _columns(rng: np.random.Generator, n: int) -> list[np.ndarray]:
     return cols
 
 
-def test_numpy_registers_equal_the_definition_and_jax() -> None:
+def test_cpu_registers_equal_the_definition_and_jax() -> None:
     rng = np.random.default_rng(6)
     cols = _columns(rng, 150_000)
     block = np.ascontiguousarray(np.stack(cols))

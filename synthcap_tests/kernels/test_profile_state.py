@@ -205,3 +205,43 @@ def test_version_1_registers_convert_from_the_small_set_or_are_rejected() -> Non
         from_records([{**records[1], "hll_registers": bytes(REGISTERS)}])
     with pytest.raises(ProfileError, match="hash version 9"):
         from_records([{**records[1], "hll_registers": bytes(REGISTERS) + b"\x09"}])
+
+
+def test_in_place_columns_equal_the_chunked_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polars Float64 columns are profiled in place (whole columns, Arrow buffers): same
+    counts, extremes, registers and exact small sets as the chunked block path, quantiles
+    within their bound, and a column whose buckets mix few values gets its exact set from
+    hash-table rounds over chunks."""
+    from synthcap_assets.kernels import profile as profile_module
+
+    x = _table(21, 70_000)
+    rng = np.random.default_rng(21)
+    few = np.round(rng.lognormal(0, 1, len(x)), 1)  # ~hundreds of values, one far outlier:
+    few[7] = 1e9  # every value below it shares level-1 bucket 0
+    x = np.column_stack([x, few])
+    frame = pl.DataFrame({f"c{j}": x[:, j] for j in range(x.shape[1])})
+    frame = frame.with_columns(pl.col("c1").fill_nan(None))  # nulls as a validity bitmap
+    cols = list(frame.iter_columns())
+    calls: list[str] = []
+
+    def spy(name: str) -> None:
+        real = getattr(profile_module, name)
+
+        def call(*args: object, **kw: object) -> object:
+            calls.append(name)
+            return real(*args, **kw)
+
+        monkeypatch.setattr(profile_module, name, call)
+
+    spy("profile_pieces")
+    spy("_rounds_by_chunk")
+    state = profile_columns(cols, chunk_rows=30_000)
+    assert calls == ["profile_pieces", "_rounds_by_chunk"]
+    chunked = profile_columns(x, chunk_rows=30_000)  # 2-D numpy: strided, the block path
+    for a, b in zip(chunked.distinct, state.distinct, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert int(np.asarray(state.distinct.small_count)[-1]) == np.unique(few).size
+    stats, want = finalize(state, PROBS), finalize(chunked, PROBS)
+    for key in ("count", "nulls", "min", "max", "zeros", "negatives"):
+        np.testing.assert_array_equal(stats.moments[key], want.moments[key])
+    _assert_close_to_truth(stats, x)

@@ -116,3 +116,17 @@ def test_text_source_must_name_its_text_column(tmp_path: Path) -> None:
     raw.pop("text_column")
     with pytest.raises(CatalogError, match="field 'text_column'"):
         parse_spec(_write(tmp_path, "support_tickets", raw))
+
+
+def test_parsed_specs_are_reused_until_the_file_changes(tmp_path: Path) -> None:
+    path = _write(tmp_path, "market_prices", {**BASE, "location": "files/a{date}.csv"})
+    first = parse_spec(path)
+    again = parse_spec(path)
+    assert again == first and again is not first  # a copy of the cached spec
+    # Rewritten at once with the same size: the bytes differ, so the spec is read afresh.
+    _write(tmp_path, "market_prices", {**BASE, "location": "files/b{date}.csv"})
+    assert parse_spec(path).location == "files/b{date}.csv"
+    # A file that became invalid fails at once, not from the cache.
+    _write(tmp_path, "market_prices", "id: [unclosed")
+    with pytest.raises(CatalogError, match="not valid YAML"):
+        parse_spec(path)
