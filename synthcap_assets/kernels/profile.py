@@ -24,7 +24,7 @@ fraction of the count), histogram and outlier counts a count bound
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -49,6 +49,7 @@ from synthcap_assets.kernels.distinct import (
     small_set_from_sorted,
     small_set_rounds,
 )
+from synthcap_assets.kernels.histogram import Buckets
 from synthcap_assets.kernels.moments import (
     MomentState,
     block_moments,
@@ -149,17 +150,29 @@ def profile_block(block: np.ndarray | jax.Array, rows: int) -> ProfileState:
     summary, ordered, first = summarize(
         host if on_cpu else x, moments.count, moments.minimum, moments.maximum, rows
     )
+    distinct = _distinct_state(regs, ordered, first, lambda probe: small_set_rounds(x, probe))
+    # Done with the block before returning: the caller may overwrite a reused buffer.
+    return jax.block_until_ready(ProfileState(moments, summary, distinct))
+
+
+def _distinct_state(
+    regs: ArrayLike,
+    ordered: jax.Array | None,
+    first: Buckets | None,
+    find: Callable[[np.ndarray], tuple[ArrayLike, ArrayLike]],
+) -> DistinctState:
+    """The distinct sketch with each column's small exact set: from the sorted rows when
+    the summary sorted them, else from level-1 buckets that each hold one value, else by
+    ``find`` (hash-table rounds) for the columns whose HLL estimate says they may be small."""
     if ordered is not None:
         small, size = small_set_from_sorted(ordered)
     else:
         small, size = small_set_from_buckets(first.count, first.low, first.high)
         probe = (np.asarray(size) < 0) & (hll_estimate(np.asarray(regs)) <= _SMALL_SET_PROBE)
         if probe.any():
-            found, found_size = small_set_rounds(x, probe)
+            found, found_size = find(probe)
             small, size = _take_found(probe, found, found_size, small, size)
-    small = _canonical(small, size)
-    # Done with the block before returning: the caller may overwrite a reused buffer.
-    return jax.block_until_ready(ProfileState(moments, summary, DistinctState(regs, small, size)))
+    return DistinctState(regs, _canonical(small, size), size)
 
 
 @jax.jit
@@ -293,16 +306,10 @@ def profile_pieces(
     summary, ordered, first = summarize_columns(
         pieces, moments.count, moments.minimum, moments.maximum, workers
     )
-    if ordered is not None:
-        small, size = small_set_from_sorted(ordered)
-    else:
-        small, size = small_set_from_buckets(first.count, first.low, first.high)
-        probe = (np.asarray(size) < 0) & (hll_estimate(np.asarray(regs)) <= _SMALL_SET_PROBE)
-        if probe.any():
-            found, found_size = _rounds_by_chunk(pieces, probe, chunk_rows)
-            small, size = _take_found(probe, found, found_size, small, size)
-    small = _canonical(small, size)
-    return jax.block_until_ready(ProfileState(moments, summary, DistinctState(regs, small, size)))
+    distinct = _distinct_state(
+        regs, ordered, first, lambda probe: _rounds_by_chunk(pieces, probe, chunk_rows)
+    )
+    return jax.block_until_ready(ProfileState(moments, summary, distinct))
 
 
 def _rounds_by_chunk(
