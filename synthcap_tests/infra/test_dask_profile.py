@@ -156,3 +156,30 @@ def test_resource_is_in_process_unless_an_address_is_set(
 def test_missing_table_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileProfileError, match="no Delta table"):
         delta_files(str(tmp_path / "absent"))
+
+
+def test_float_columns_read_in_place_equal_the_converted_ones() -> None:
+    """``frame_state`` hands Float64 columns to the kernels as they are (nulls, NaN and inf
+    missing) and converts the rest: the state equals the one from ``kernel_column`` arrays."""
+    from synthcap_assets.kernels.profile import profile_columns
+    from synthcap_assets.profile.stats import kernel_column
+
+    rng = np.random.default_rng(7)
+    n = 50_003
+    x = rng.standard_t(2, n)
+    x[rng.random(n) < 0.03] = np.nan
+    x[rng.random(n) < 0.01] = np.inf
+    frame = pl.DataFrame({"x": x, "k": rng.integers(-9, 9, n)}).with_columns(
+        pl.when(pl.int_range(n) % 7 == 0).then(None).otherwise(pl.col("x")).alias("x")
+    )
+    frame = frame.slice(3)  # an Arrow bit offset that is not a multiple of 8
+    got = finalize(frame_state(frame, ["x", "k"], workers=2), PROBS)
+    want = finalize(
+        profile_columns([kernel_column(frame.get_column(c)) for c in ("x", "k")]), PROBS
+    )
+    for field in ("count", "nulls", "mean", "var", "min", "max", "zeros", "negatives"):
+        np.testing.assert_array_equal(got.moments[field], want.moments[field])
+    np.testing.assert_array_equal(got.quantiles, want.quantiles)
+    np.testing.assert_array_equal(got.distinct, want.distinct)
+    finite = x[3:][np.isfinite(x[3:]) & (np.arange(3, n) % 7 != 0)]
+    assert got.moments["count"][0] == finite.size
