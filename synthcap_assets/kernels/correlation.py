@@ -185,12 +185,14 @@ def _merge(*halves: jax.Array) -> tuple[jax.Array, ...]:
 
 @jax.jit
 def _pearson_from_state(*state: jax.Array) -> jax.Array:
-    count, _, _, m2, cross, scale = state
+    count, _, offset, m2, cross, _ = state
     eps = jnp.finfo(m2.dtype).eps
-    # m2 is a difference of sums of squared deviations from the column's shift, so it carries
-    # an absolute rounding error of about eps * count * scale²; below a thousand times that, the
+    # m2 is the sum of squared deviations from the shift, count * offset² of it taken away, so
+    # it carries a rounding error of about eps times that sum; below a thousand times that, the
     # pair's spread is lost (a constant column, or rows nearly constant far from the shift).
-    floor = 1e3 * eps * count * scale[:, None] ** 2
+    # Not eps * count * max|x - shift|²: on float32 states that called every column whose
+    # farthest value lies ~90 standard deviations out (heavy tails) constant.
+    floor = 1e3 * eps * (m2 + count * offset**2)
     degenerate = (count < 2) | (m2 <= floor) | (m2.T <= floor.T)
     r = cross / jnp.sqrt(jnp.where(degenerate, 1, m2 * m2.T))
     # A column with itself is exactly 1 (x / sqrt(x * x) may round to 1 - eps).

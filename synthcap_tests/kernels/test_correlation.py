@@ -102,6 +102,22 @@ def test_pearson_float32_path_matches_numpy() -> None:
     np.testing.assert_allclose(np.asarray(got), exact, atol=2e-5)
 
 
+def test_pearson_float32_heavy_tails_are_not_called_constant() -> None:
+    """A float32 state (the accelerator path) of a column whose farthest value lies 300
+    standard deviations out still has a correlation; a constant float32 column still has none."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((20_000, 3))
+    x[:, 1] += 0.5 * x[:, 0]
+    x[7, 1] = 300.0  # heavy tail: ~270 standard deviations from the mean
+    x[:, 2] = 0.1  # constant, not exactly representable in float32
+    x = x.astype(np.float32)
+    m = np.ones(x.shape, bool)
+    got = np.asarray(_pearson_from_state(*_pearson_sums(jnp.asarray(x), jnp.asarray(m))))
+    exact = np.corrcoef(x[:, :2].astype(np.float64), rowvar=False)
+    np.testing.assert_allclose(got[:2, :2], exact, atol=1e-4)
+    assert np.isnan(got[0, 2]) and np.isnan(got[2, 2])
+
+
 def test_pearson_state_merge_equals_whole() -> None:
     rng = np.random.default_rng(4)
     x = _mixed(rng, 5000)
