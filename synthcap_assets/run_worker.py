@@ -197,17 +197,11 @@ def open_instance(ref_json: str | None) -> Any:
 
 
 def _prepare_run_database(storage: object) -> None:
-    """Make the empty run database a new run's database is copied from (SQLite storage whose
-    engines ``synthcap_assets.sqlite_engines`` pools; nothing for other storage)."""
-    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-
+    """Make the empty run database a new run's database is copied from, where the definitions
+    pool the SQLite engines (``synthcap_assets.sqlite_engines``; nothing for other storage)."""
     engines = sys.modules.get("synthcap_assets.sqlite_engines")
-    if engines is None or not isinstance(storage, SqliteEventLogStorage):
-        return
-    if engines.pool_engines():
-        from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
-
-        engines._template(storage, SQLITE_BUSY_TIMEOUT_SECONDS)
+    if engines is not None:
+        engines.prepare_run_template(storage)
 
 
 def after_run(hooks: list[str], instance: Any, ref_json: str, run_id: str) -> None:

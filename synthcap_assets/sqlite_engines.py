@@ -29,6 +29,7 @@ Dagster's own initialization as before; the file is the same, its creation is no
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
@@ -115,6 +116,17 @@ def _template(storage: Any, timeout: float) -> str | None:
         return _TEMPLATE["path"] or None
 
 
+def prepare_run_template(storage: Any) -> None:
+    """Make the empty run database new runs' databases are copied from now, before any run
+    (a run worker waiting for its run); nothing unless ``storage`` is a SQLite event log
+    storage and the cached engines are in use."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+    from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+
+    if isinstance(storage, SqliteEventLogStorage) and pool_engines():
+        _template(storage, SQLITE_BUSY_TIMEOUT_SECONDS)
+
+
 def _create_from_template(storage: Any, path: str, timeout: float) -> None:
     """Create the run database ``path`` as a copy of the template; a file another process
     created meanwhile is left as it is (link, not rename, so it is never replaced)."""
@@ -124,9 +136,8 @@ def _create_from_template(storage: Any, path: str, timeout: float) -> None:
     staging = f"{path}.{uuid.uuid4().hex}.tmp"  # not *.db: Dagster's globs never see it
     shutil.copyfile(template, staging)
     try:
-        os.link(staging, path)
-    except FileExistsError:
-        pass
+        with contextlib.suppress(FileExistsError):  # another process linked it first: theirs
+            os.link(staging, path)
     finally:
         os.unlink(staging)
 
