@@ -8,10 +8,11 @@ pass reads each row block straight from the columns' Arrow buffers (values + val
 (i, j) accumulates the pairwise-complete sums: counts, sums and sums of squares of column i on
 the rows valid in j, and co-products. Nulls are sparse in practice, so the sums of i over the
 rows valid in j are the sums over all of i's rows minus (or, when j is mostly null, plus) those
-over j's null rows: one dot product per pair and row instead of four. Spearman ranks are read
-from the quantile summary with a lookup table (``RankTables``: the knots' cell in an even grid
-over the central knots gives the few knots a value can fall between, then a branch-free search
-of at most 4), in the same pass, and correlated by the same loop.
+over j's null rows: one dot product per pair and row instead of four (summed directly over
+the pair's rows where the removed rows hold most of i's squares, so no difference cancels).
+Spearman ranks are read from the quantile summary with a lookup table (``RankTables``: the
+knots' cell in an even grid over the central knots gives the few knots a value can fall between,
+then a branch-free search of at most 4), in the same pass, and correlated by the same loop.
 
 What it must equal:
 - Pearson: numpy float64 ``corrcoef`` on each pair's complete rows, and the JAX path, to

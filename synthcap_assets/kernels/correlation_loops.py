@@ -201,7 +201,23 @@ def _block_sums(d, nb, w, idx, tot, tot2, ntot, s, q, n, c, counts) -> None:  # 
                 a += v
                 a2 += v * v
                 an += w[i, idx[t]]
-            if subtract:
+            if subtract and a2 > 0.5 * tot2[i]:
+                # Most of i's squares sit in j's null rows: the difference would cancel (its
+                # error ~eps x i's whole sum, not the pair rows'), so sum the pair rows directly.
+                a = 0.0
+                a2 = 0.0
+                an = 0
+                for r in range(nb):
+                    if w[j, r] != 0:
+                        v = d[i, r]
+                        a += v
+                        a2 += v * v
+                        an += w[i, r]
+                s[i, j] = a
+                q[i, j] = a2
+                if counts:
+                    n[i, j] = an
+            elif subtract:
                 s[i, j] = tot[i] - a
                 q[i, j] = tot2[i] - a2
                 if counts:
